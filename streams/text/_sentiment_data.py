@@ -1,0 +1,121 @@
+"""Compiled sentiment data: lexicons, rule words and model weights, loaded once and read-only."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "sentiment")
+
+# Entry flags (bit set) carried by each known token.
+NEG = 1  # forward negator: not, never, jamais, sans
+NE = 2  # French "ne"/"n'": opens a negation that a following "pas" confirms
+POSTNEG = 4  # French pas/jamais/rien: may also negate the word just before ("j'aime pas")
+BOOST = 8  # intensifier or dampener (value in the entry's boost slot)
+CONTRAST = 16  # but / mais: what follows weighs more
+EMO = 32  # emoji or emoticon
+PLUS = 64  # French "plus": a negator only after "ne"
+
+# (flags, valence, boost, w_negative, w_positive); weights are logits relative to neutral.
+Entry = tuple[int, float, float, float, float]
+
+DENSE_NAMES = (
+    "pos_sum", "neg_sum", "compound", "n_pos", "n_neg", "emo_pos", "emo_neg", "exclaim",
+    "question", "url", "mention", "hashtags", "negations", "caps", "length", "elongated",
+)
+
+# Accents, ligatures and typographic apostrophes folded once per non-ASCII token.
+_FOLD_SRC = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿœæ’‘`´"
+_FOLD_DST = ["a", "a", "a", "a", "a", "a", "c", "e", "e", "e", "e", "i", "i", "i", "i", "n",
+             "o", "o", "o", "o", "o", "u", "u", "u", "u", "y", "y", "oe", "ae", "'", "'", "'",
+             "'"]
+FOLD = str.maketrans(dict(zip(_FOLD_SRC, _FOLD_DST, strict=True)))
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip accents the way lexicon keys were compiled."""
+    low = word.lower()
+    return low if low.isascii() else low.translate(FOLD)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Everything one language's scorer needs, precomputed."""
+
+    lang: str
+    entries: dict[str, Entry]
+    bias: tuple[float, float]
+    dense_neg: tuple[float, ...]
+    dense_pos: tuple[float, ...]
+    trained: bool
+    hashtag_words: frozenset[str]
+
+
+def _read_json(name: str) -> Any:
+    path = os.path.join(DATA_DIR, name)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@functools.cache
+def tables(lang: str) -> Tables:
+    """Tables for "en" or "fr" (anything else gets English), built on first use."""
+    lang = "fr" if lang == "fr" else "en"
+    lex = _read_json("lexicon.json")
+    model = _read_json("model.json") or {}
+    part = lex[lang]
+    raw: dict[str, list[float]] = {}
+
+    def put(word: str, flags: int = 0, valence: float = 0.0, boost: float = 0.0) -> None:
+        e = raw.setdefault(fold(word), [0, 0.0, 0.0, 0.0, 0.0])
+        e[0] = int(e[0]) | flags
+        if valence:
+            e[1] = valence
+        if boost:
+            e[2] = boost
+
+    for w, v in part["lexicon"].items():
+        put(w, valence=v)
+    for w, v in lex["emoticons"].items():
+        put(w, EMO, v)
+    for w, v in lex["emoji"].items():
+        put(w, EMO, v)
+    for w, b in part["boosters"].items():
+        put(w, BOOST, boost=b)
+    for w in part["negators"]:
+        put(w, NEG | (POSTNEG if lang == "fr" else 0))
+    for w in part.get("ne", ()):
+        put(w, NE)
+    if lang == "fr":
+        put("plus", PLUS)
+    for w in part["contrast"]:
+        put(w, CONTRAST)
+    m = model.get(lang)
+    if m:
+        for w, (wn, wp) in m["unigrams"].items():
+            e = raw.setdefault(w, [0, 0.0, 0.0, 0.0, 0.0])
+            e[3], e[4] = wn, wp
+    entries: dict[str, Entry] = {
+        w: (int(e[0]), float(e[1]), float(e[2]), float(e[3]), float(e[4]))
+        for w, e in raw.items()
+    }
+    words = frozenset(w for w, e in entries.items() if e[1] and len(w) >= 4 and w.isalpha())
+    if m:
+        return Tables(lang, entries, (m["bias"][0], m["bias"][1]), tuple(m["dense"][0]),
+                      tuple(m["dense"][1]), True, words)
+    n = len(DENSE_NAMES)
+    return Tables(lang, entries, (0.0, 0.0), (0.0,) * n, (0.0,) * n, False, words)
+
+
+@functools.cache
+def stopwords() -> tuple[frozenset[str], frozenset[str]]:
+    """(English, French) function words for language identification."""
+    lex = _read_json("lexicon.json")
+    en = frozenset(fold(w) for w in lex["en"]["stopwords"])
+    fr = frozenset(fold(w) for w in lex["fr"]["stopwords"])
+    return en - fr, fr - en

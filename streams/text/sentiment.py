@@ -1,0 +1,64 @@
+"""French/English sentiment of social posts: lexicon rules plus a small linear model.
+
+`score(text, lang)` returns a float in [-1, 1]; `label(score)` maps it to
+negative / neutral / positive with the thresholds used in evaluation (|s| >= 0.05).
+"""
+
+from __future__ import annotations
+
+import math
+
+from streams.text._sentiment_core import analyse
+from streams.text._sentiment_data import tables
+from streams.text.langid import detect_lang
+
+__all__ = ["NEUTRAL_BAND", "detect_lang", "label", "score"]
+
+NEUTRAL_BAND = 0.05  # |score| below this is neutral (VADER's convention)
+_SPREAD = 1.0 - NEUTRAL_BAND
+_INSIDE = NEUTRAL_BAND * 0.98
+
+
+def _lang(text: str, lang: str | None) -> str:
+    code = (lang or "")[:2].lower()
+    if code in ("en", "fr"):
+        return code
+    return detect_lang(text)
+
+
+def score(text: str, lang: str | None = None) -> float:
+    """Sentiment of one post in [-1, 1]; the language is detected when not given."""
+    t = tables(_lang(text, lang))
+    feats, ln, lp = analyse(text, t)
+    if not t.trained:
+        return feats[2]
+    zn = t.bias[0] + ln
+    zp = t.bias[1] + lp
+    for f, wn, wp in zip(feats, t.dense_neg, t.dense_pos, strict=True):
+        if f:
+            zn += wn * f
+            zp += wp * f
+    return from_logits(zn, zp)
+
+
+def from_logits(zn: float, zp: float) -> float:
+    """Map (negative, positive) logits relative to neutral to a score whose band gives argmax."""
+    m = max(zn, zp, 0.0)
+    en = math.exp(zn - m)
+    ep = math.exp(zp - m)
+    e0 = math.exp(-m)
+    diff = (ep - en) / (en + ep + e0)
+    if zp > 0.0 and zp >= zn:
+        return NEUTRAL_BAND + _SPREAD * max(diff, 0.0)
+    if zn > 0.0:
+        return -NEUTRAL_BAND + _SPREAD * min(diff, 0.0)
+    return _INSIDE * diff
+
+
+def label(value: float) -> str:
+    """negative / neutral / positive for a score, with the evaluation's neutral band."""
+    if value >= NEUTRAL_BAND:
+        return "positive"
+    if value <= -NEUTRAL_BAND:
+        return "negative"
+    return "neutral"
