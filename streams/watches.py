@@ -3,9 +3,14 @@
 The matcher is compiled once from the watches into inverted indexes, so the cost per post is one
 fold, one tokenisation and a few set/dict operations, independent of the number of watches:
 
-* keyword/exclude phrases are indexed by their first token; a post's token set is intersected with
-  that index in C and only the hits are checked (tuple compare for multi-word phrases);
+* keyword/exclude phrases live in a token trie: the post's tokens are intersected in C with the
+  set of first tokens, and only occurrences of those are walked down the trie (a common prefix
+  such as "service client ..." shared by many watches costs one step, not one per phrase);
 * hashtags, mentioned handles and the author are looked up in dicts keyed by ``fold_tag``.
+
+URLs are removed before matching ("https://x.com/sg" is not the keyword "sg"). Hashtags and
+mentions passed by the caller (the event's, from upstream) are used as given; when the caller
+passes none, they are extracted from the text instead.
 
 Semantics, all case- and accent-insensitive:
 
@@ -26,65 +31,17 @@ from collections.abc import Iterable
 from types import MappingProxyType
 
 from streams._watch_config import Watch, WatchConfigError, load_watches, validate_watches
+from streams._watch_index import PhraseTrie, TagIndex
 from streams.text.normalize import (
-    extract_hashtags,
-    extract_mentions,
     fold,
     fold_tag,
+    scan_hashtags,
+    scan_mentions,
     strip_urls,
     tokens,
 )
 
 __all__ = ["Watch", "WatchConfigError", "WatchMatcher", "load_watches"]
-
-# first token -> ((phrase tokens, watch indexes), ...)
-_PhraseIndex = MappingProxyType[str, tuple[tuple[tuple[str, ...], frozenset[int]], ...]]
-_TagIndex = MappingProxyType[str, frozenset[int]]
-
-
-def _freeze_tags(index: dict[str, set[int]]) -> _TagIndex:
-    return MappingProxyType({key: frozenset(ids) for key, ids in index.items()})
-
-
-def _freeze_phrases(index: dict[str, dict[tuple[str, ...], set[int]]]) -> _PhraseIndex:
-    return MappingProxyType(
-        {
-            first: tuple(
-                (phrase, frozenset(ids))
-                # Single tokens first: they need no positional check.
-                for phrase, ids in sorted(by_phrase.items(), key=lambda kv: len(kv[0]))
-            )
-            for first, by_phrase in index.items()
-        }
-    )
-
-
-def _phrase_hits(index: _PhraseIndex, toks: list[str]) -> set[int]:
-    hits: set[int] = set()
-    present = index.keys() & set(toks)
-    for first in present:
-        for phrase, ids in index[first]:
-            if len(phrase) == 1:
-                hits.update(ids)
-                continue
-            if hits.issuperset(ids):
-                continue
-            size = len(phrase)
-            start = toks.index(first)
-            while True:
-                if tuple(toks[start : start + size]) == phrase:
-                    hits.update(ids)
-                    break
-                try:
-                    start = toks.index(first, start + 1)
-                except ValueError:
-                    break
-    return hits
-
-
-def _tag_hits(index: _TagIndex, keys: set[str], hits: set[int]) -> None:
-    for key in index.keys() & keys:
-        hits.update(index[key])
 
 
 def _tag_keys(given: Iterable[str], folded: str, marker: str) -> set[str]:
@@ -92,8 +49,7 @@ def _tag_keys(given: Iterable[str], folded: str, marker: str) -> set[str]:
     if keys or marker not in folded:
         return keys
     # ``folded`` is already folded and URL-free, so extracted tags are already canonical keys.
-    extract = extract_hashtags if marker == "#" else extract_mentions
-    return set(extract(folded))
+    return set(scan_hashtags(folded) if marker == "#" else scan_mentions(folded))
 
 
 class WatchMatcher:
@@ -111,41 +67,50 @@ class WatchMatcher:
         "_languages",
         "_watches",
     )
+    _watches: tuple[Watch, ...]
+    _ids: tuple[str, ...]
+    _by_id: MappingProxyType[str, Watch]
+    _languages: tuple[frozenset[str], ...]
+    _keywords: PhraseTrie
+    _exclude: PhraseTrie
+    _keyword_tags: TagIndex
+    _hashtags: TagIndex
+    _handles: TagIndex
+    _authors: TagIndex
 
     def __init__(self, watches: Iterable[Watch]) -> None:
         # Sorted by id so that sorting watch indexes sorts ids.
         ordered = tuple(sorted(validate_watches(watches), key=lambda w: w.id))
-        keywords: dict[str, dict[tuple[str, ...], set[int]]] = {}
-        exclude: dict[str, dict[tuple[str, ...], set[int]]] = {}
-        keyword_tags: dict[str, set[int]] = {}
-        hashtags: dict[str, set[int]] = {}
-        handles: dict[str, set[int]] = {}
-        authors: dict[str, set[int]] = {}
+        keywords: list[tuple[tuple[str, ...], int]] = []
+        exclude: list[tuple[tuple[str, ...], int]] = []
+        keyword_tags: list[tuple[str, int]] = []
+        hashtags: list[tuple[str, int]] = []
+        handles: list[tuple[str, int]] = []
+        owned: list[tuple[str, int]] = []
         for i, watch in enumerate(ordered):
             for phrase in watch.keywords:
                 toks = tuple(tokens(fold(phrase)))
-                keywords.setdefault(toks[0], {}).setdefault(toks, set()).add(i)
-                keyword_tags.setdefault("".join(toks), set()).add(i)
-                keyword_tags.setdefault("_".join(toks), set()).add(i)
-            for phrase in watch.exclude:
-                toks = tuple(tokens(fold(phrase)))
-                exclude.setdefault(toks[0], {}).setdefault(toks, set()).add(i)
-            for tag in watch.hashtags:
-                hashtags.setdefault(fold_tag(tag), set()).add(i)
-            for handle in watch.handles:
-                handles.setdefault(fold_tag(handle), set()).add(i)
-            for handle in watch.owned_accounts:
-                authors.setdefault(fold_tag(handle), set()).add(i)
-        self._watches = ordered
-        self._ids = tuple(w.id for w in ordered)
-        self._by_id = MappingProxyType({w.id: w for w in ordered})
-        self._languages = tuple(frozenset(w.languages) for w in ordered)
-        self._keywords = _freeze_phrases(keywords)
-        self._exclude = _freeze_phrases(exclude)
-        self._keyword_tags = _freeze_tags(keyword_tags)
-        self._hashtags = _freeze_tags(hashtags)
-        self._handles = _freeze_tags(handles)
-        self._authors = _freeze_tags(authors)
+                keywords.append((toks, i))
+                # The phrase written as one hashtag: #SocieteGenerale, #societe_generale.
+                keyword_tags += [("".join(toks), i), ("_".join(toks), i)]
+            exclude += [(tuple(tokens(fold(phrase))), i) for phrase in watch.exclude]
+            hashtags += [(fold_tag(tag), i) for tag in watch.hashtags]
+            handles += [(fold_tag(handle), i) for handle in watch.handles]
+            owned += [(fold_tag(handle), i) for handle in watch.owned_accounts]
+        init = object.__setattr__  # __setattr__ is disabled: the matcher is immutable
+        init(self, "_watches", ordered)
+        init(self, "_ids", tuple(w.id for w in ordered))
+        init(self, "_by_id", MappingProxyType({w.id: w for w in ordered}))
+        init(self, "_languages", tuple(frozenset(w.languages) for w in ordered))
+        init(self, "_keywords", PhraseTrie(keywords))
+        init(self, "_exclude", PhraseTrie(exclude))
+        init(self, "_keyword_tags", TagIndex(keyword_tags))
+        init(self, "_hashtags", TagIndex(hashtags))
+        init(self, "_handles", TagIndex(handles))
+        init(self, "_authors", TagIndex(owned))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("WatchMatcher is immutable; build a new one")
 
     @property
     def watches(self) -> tuple[Watch, ...]:
@@ -171,15 +136,20 @@ class WatchMatcher:
         """
         folded = strip_urls(fold(text))
         toks = tokens(folded)
-        hits = _phrase_hits(self._keywords, toks)
+        hits: set[int] = set()
+        self._keywords.add_hits(toks, hits)
         tag_keys = _tag_keys(hashtags, folded, "#")
-        _tag_hits(self._keyword_tags, tag_keys, hits)
-        if hits:
-            hits -= _phrase_hits(self._exclude, toks)
-        _tag_hits(self._hashtags, tag_keys, hits)
-        _tag_hits(self._handles, _tag_keys(mentions, folded, "@"), hits)
-        if author_handle:
-            hits.update(self._authors.get(fold_tag(author_handle), ()))
+        self._keyword_tags.add_hits(tag_keys, hits)
+        if hits and self._exclude:
+            vetoed: set[int] = set()
+            self._exclude.add_hits(toks, vetoed)
+            hits -= vetoed
+        # Explicit signals are added after the veto: exclude only disambiguates keywords.
+        self._hashtags.add_hits(tag_keys, hits)
+        if self._handles:
+            self._handles.add_hits(_tag_keys(mentions, folded, "@"), hits)
+        if author_handle and self._authors:
+            hits.update(self._authors.get(fold_tag(author_handle)))
         if not hits:
             return ()
         if lang:

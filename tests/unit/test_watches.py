@@ -9,6 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from streams._watch_index import PhraseTrie
 from streams.watches import Watch, WatchConfigError, WatchMatcher, load_watches
 
 DEFAULT_WATCHES = Path(__file__).resolve().parents[2] / "streams" / "data" / "watches.toml"
@@ -167,6 +168,37 @@ def test_many_watches_each_matches_only_its_own() -> None:
     assert many.match("le produit 42") == ()
 
 
+def test_shared_phrase_prefixes_and_repeated_first_tokens() -> None:
+    watches = [
+        Watch(id="a", name="A", keywords=("service client alpha",)),
+        Watch(id="b", name="B", keywords=("service client beta", "service")),
+        Watch(id="c", name="C", keywords=("service client",)),
+    ]
+    shared = WatchMatcher(watches)
+    assert shared.match("le service client beta") == ("b", "c")
+    assert shared.match("service, service client alpha") == ("a", "b", "c")
+    assert shared.match("client alpha service") == ("b",)
+
+
+_VOCAB = ["a", "b", "c", "d"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=3), max_size=8),
+    st.lists(st.sampled_from(_VOCAB), max_size=15),
+)
+def test_phrase_trie_equals_naive_scan(phrases: list[list[str]], toks: list[str]) -> None:
+    trie = PhraseTrie((tuple(p), i) for i, p in enumerate(phrases))
+    found: set[int] = set()
+    trie.add_hits(toks, found)
+    expected = {
+        i
+        for i, p in enumerate(phrases)
+        if any(toks[s : s + len(p)] == p for s in range(len(toks) - len(p) + 1))
+    }
+    assert found == expected
+
+
 # --- Hypothesis properties -------------------------------------------------------------------
 
 _WORDS = [
@@ -279,3 +311,8 @@ def test_loader_strips_prefixes_and_lowercases_languages(tmp_path: Path) -> None
 def test_matcher_rejects_duplicate_ids() -> None:
     with pytest.raises(WatchConfigError, match="'sncf': duplicate id"):
         WatchMatcher([SNCF, SNCF])
+
+
+def test_matcher_is_immutable(matcher: WatchMatcher) -> None:
+    with pytest.raises(AttributeError):
+        setattr(matcher, "_watches", ())  # noqa: B010
