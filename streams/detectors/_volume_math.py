@@ -47,3 +47,29 @@ def ew_alpha(step_s: float, half_life_s: float) -> float:
     if half_life_s <= 0.0:
         return 1.0
     return 1.0 - 0.5 ** (step_s / half_life_s)
+
+
+MIN_FACTOR = 0.01  # a seasonal factor never pins a slot's expectation at zero
+
+
+def interpolate(profile: tuple[float, ...], ts: float, period_s: float) -> float:
+    """Profile value at ts, linearly interpolated between slot centres."""
+    a, b, f = slot_weights(ts, period_s, len(profile))
+    return profile[a] * (1.0 - f) + profile[b] * f
+
+
+def learn_profile(profile: tuple[float, ...], weights: tuple[float, ...], ts: float,
+                  period_s: float, target: float, alpha: float,
+                  ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """EWMA of a multiplicative seasonal profile towards target at ts, renormalised to mean 1."""
+    a, b, f = slot_weights(ts, period_s, len(profile))
+    vals, ws = list(profile), list(weights)
+    for i, share in ((a, 1.0 - f), (b, f)):
+        if share <= 0.0:
+            continue
+        # bias-corrected start: a slot's first observations are averaged, not shrunk to 1
+        w = max(alpha * share, share / (ws[i] + share))
+        vals[i] += w * (target - vals[i])
+        ws[i] = min(ws[i] + share, 1e9)
+    mean = sum(vals) / len(vals)
+    return tuple(max(v / mean, MIN_FACTOR) for v in vals), tuple(ws)
