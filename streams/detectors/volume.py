@@ -58,13 +58,13 @@ class VolumeConfig:
     min_excess: float = 3.0  # posts above expectation needed for an onset
     onset_z: float = 3.5  # significance of a burst onset
     novelty_z: float = 2.0  # lower significance accepted when the sustained rate is a record
-    rearm_z: float = 1.0
-    rearm_s: float = 3600.0
+    rearm_z: float = 2.0  # the quiet clock restarts only on a significant burst
+    rearm_s: float = 7200.0
     peak_half_life_s: float = 3 * DAY_S  # memory of "the highest volume seen lately"
     escalation_factor: float = 1.5  # re-report a spike that grows this much stronger
-    warning_score: float = 2.0 / 3.0  # twice the recent peak
+    warning_score: float = 0.6  # 1.5 times the highest volume of the last days
     crisis_score: float = 0.8  # four times the recent peak
-    alert_threshold: float = 2.0 / 3.0
+    alert_threshold: float = 0.6
 
 
 DEFAULT = VolumeConfig()
@@ -241,22 +241,27 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
     a_disp = max(ew_alpha(step_s, cfg.dispersion_half_life_s), 1.0 / (state.n + 1))
     peak_decay = 0.5 ** (dt / cfg.peak_half_life_s)
     cols: list[tuple[float, ...]] = []
-    z, excess, novelty = -math.inf, 0.0, 0.0
+    z, excess, novelty, z_burst, excess_burst = -math.inf, 0.0, 0.0, 0.0, 0.0
     for j, tau_s in enumerate(cfg.evidence_s):
         decay = math.exp(-dt / tau_s) if tau_s > 0 else 0.0
         c = state.ev_count[j] * decay + count
         m = state.ev_mean[j] * decay + mu
-        t = state.ev_time[j] * decay + dt
+        t = state.ev_time[j] * decay + step_s  # exposure: a gap is not observed time
         kj = _dispersion(state.ev_num[j], state.ev_den[j], cfg, warm)
         sd = math.sqrt(m + kj * m * m)
         zj = overdispersed_z(c, m, sd * sd)
+        if j == 0:
+            z_burst, excess_burst = zj, c - m
         if zj > z:
             z, excess = zj, c - m
         resid = min(abs(c - m), cfg.clip_z * sd)
         num = state.ev_num[j] + a_disp * ((resid * resid - m) - state.ev_num[j])
         den = state.ev_den[j] + a_disp * (m * m - state.ev_den[j])
         rate = c / t
-        peak = state.peak[j] * peak_decay
+        # the remembered peak fades towards the expected rate, never below it: in a flat series
+        # ordinary noise must not become a record again and again
+        base_rate = m / t
+        peak = max(base_rate + (state.peak[j] - base_rate) * peak_decay, base_rate)
         ref = state.ref[j] if state.elevated else peak
         novelty = max(novelty, rate / ref if ref > 0.0 else 0.0)
         cols.append((c, m, t, num, den, max(peak, rate), ref))
@@ -267,15 +272,19 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
     last = cols[-1]  # the slowest scale: is the sustained rate a record?
     sustained_record = len(cols) > 1 and last[6] > 0 and last[0] / last[2] >= last[6]
     if not elevated:
-        significant = z >= cfg.onset_z or (sustained_record and z >= cfg.novelty_z)
-        if significant and excess >= cfg.min_excess and state.n:
+        # a burst must be significant on its own scale; a slower rise only if it is a record
+        # (the slow scale stays high for hours after a burst and must not re-trigger it)
+        burst = z_burst >= cfg.onset_z and excess_burst >= cfg.min_excess
+        sustained = sustained_record and z >= cfg.novelty_z and excess >= cfg.min_excess
+        if (burst or sustained) and state.n:
             # spikes during warm-up are tracked (no double report later) but not reported
             elevated, quiet_since, best, onset_ts = True, None, novelty, ts
             report = onset = warm
     else:
         if novelty >= best * cfg.escalation_factor and warm:
             best, report = novelty, True
-        if z < cfg.rearm_z:
+        # re-arm on the burst scale: the slow scale remembers a spike for hours after it ends
+        if z_burst < cfg.rearm_z:
             quiet_since = ts if quiet_since is None else quiet_since
             if ts - quiet_since >= cfg.rearm_s:
                 elevated, quiet_since, best = False, None, 0.0
