@@ -51,7 +51,7 @@ def replay(nab_score: ModuleType, csv_path: str, cfg: VolumeConfig
 
 
 def run(nab_root: str, json_path: str | None = None,
-        out: Callable[[str], Any] = print) -> dict[str, dict[str, float]]:
+        out: Callable[[str], Any] = print) -> dict[str, dict[str, float | None]]:
     """Replay every realTweets series through the default detector and score it the NAB way."""
     nab_score = _load_nab_score(nab_root)
     cfg = VolumeConfig()
@@ -70,18 +70,20 @@ def run(nab_root: str, json_path: str | None = None,
     windows = {rel: w for rel, w in windows.items() if rel in series}
     profiles = nab_score.load_profiles(None)
     names = nab_score._profile_names("all", profiles)
-    opt = nab_score.evaluate(series, windows, profiles, names, loo=True)
+    loo = len(series) > 1  # leave-one-file-out needs another file to pick the threshold on
+    opt = nab_score.evaluate(series, windows, profiles, names, loo=loo)
     fixed = nab_score.evaluate(series, windows, profiles, names,
                                fixed_thresholds={p: cfg.alert_threshold for p in names})
-    result: dict[str, dict[str, float]] = {"optimised": {}, "fixed": {}, "loo": {}}
+    result: dict[str, dict[str, float | None]] = {"optimised": {}, "fixed": {}, "loo": {}}
     out(f"volume detector on {len(series)} {CORPUS} series "
         f"(fixed threshold = alert_threshold {cfg.alert_threshold:.3f})")
     for p in names:
         result["optimised"][p] = float(opt[p]["score"])
         result["fixed"][p] = float(fixed[p]["score"])
-        result["loo"][p] = float(opt[p]["loo_score"])
+        result["loo"][p] = float(opt[p]["loo_score"]) if loo else None
+        loo_text = f"{opt[p]['loo_score']:6.1f}" if loo else "n/a"
         out(f"{p:20s} optimised={opt[p]['score']:6.1f} (thr={opt[p]['threshold']:.3f})  "
-            f"fixed={fixed[p]['score']:6.1f}  loo={opt[p]['loo_score']:6.1f}")
+            f"fixed={fixed[p]['score']:6.1f}  loo={loo_text}")
     for pf in fixed["standard"]["per_file"]:
         out(f"  {pf['file']:40s} standard raw at fixed threshold={pf['raw']:7.3f} "
             f"hit={pf['win_hit']} miss={pf['win_miss']} fp={pf['fp']}")
