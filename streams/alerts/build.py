@@ -1,0 +1,107 @@
+"""Build alert.v1 documents from lifecycle emissions and their evidence window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from streams.aggregate import BucketAgg, PostRef
+
+ALERT_SCHEMA = "alert.v1"
+TOP_HASHTAGS = 10
+TYPE_LABELS = {
+    "volume_spike": "volume spike",
+    "sentiment_shift": "sentiment shift",
+    "trending_hashtag": "trending hashtag",
+    "influencer_engaged": "influencer engaged",
+    "bad_buzz": "bad buzz",
+    "mobilisation": "mobilisation",
+}
+
+
+def iso(ts: float) -> str:
+    """RFC 3339 UTC with a Z suffix."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _post(p: PostRef) -> dict[str, Any]:
+    return {"id": p.id, "platform": p.platform, "author": p.author, "author_kind": p.kind,
+            "followers": p.followers, "text": p.text, "url": p.url,
+            "created_at": iso(p.created_at), "reach": p.reach,
+            "sentiment": None if p.sentiment is None else round(p.sentiment, 3)}
+
+
+def evidence(window: BucketAgg, baseline: float, score: float, peak: float) -> dict[str, Any]:
+    """The evidence block: counts against baseline, sentiment mix, top posts/authors/tags."""
+    scored = window.scored
+    tags = sorted(window.hashtags.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_HASHTAGS]
+    return {
+        "count": window.count,
+        "baseline": round(max(baseline, 0.0), 3),
+        "ratio": round(window.count / baseline, 3) if baseline > 0 else float(window.count),
+        "score": round(min(max(score, 0.0), 1.0), 4),
+        "peak_count": int(peak),
+        "authors": window.distinct_authors(),
+        "reposts": window.reposts,
+        "replies": window.replies,
+        "reach": window.reach,
+        "sentiment": {
+            "mix": {"negative": window.negative, "neutral": window.neutral,
+                    "positive": window.positive},
+            "mean": round(window.sentiment_sum / scored, 4) if scored else None,
+            "negative_share": round(window.negative / scored, 4) if scored else None,
+        },
+        "top_posts": [_post(p) for p in window.top_posts],
+        "top_hashtags": [{"tag": t, "count": n} for t, n in tags],
+        "top_authors": [{"handle": a.handle, "followers": a.followers, "kind": a.kind,
+                         "posts": a.posts} for a in window.top_authors],
+        "first_movers": [_post(p) for p in window.first_movers],
+        "languages": dict(sorted(window.langs.items())),
+    }
+
+
+def summary(alert_type: str, status: str, severity: str, watch_name: str,
+            ev: dict[str, Any]) -> str:
+    """One human sentence for chat and pager channels."""
+    label = TYPE_LABELS.get(alert_type, alert_type)
+    if status == "resolved":
+        return f"[resolved] {label} on {watch_name} is back to normal."
+    neg = ev["sentiment"]["negative_share"]
+    neg_txt = f", {neg:.0%} negative" if neg is not None else ""
+    tags = ", ".join("#" + t["tag"] for t in ev["top_hashtags"][:3])
+    tags_txt = f"; top hashtags {tags}" if tags else ""
+    return (f"[{severity}] {label} on {watch_name}: {ev['count']} posts vs "
+            f"{ev['baseline']:.0f} expected (x{ev['ratio']:.1f}){neg_txt}{tags_txt}.")
+
+
+def build_alert(*, alert_id: str, alert_type: str, status: str, severity: str, sequence: int,
+                reason: str, watch_id: str, watch_name: str, opened_bucket: int,
+                event_ts: float, window: BucketAgg, bucket_s: int, baseline: float,
+                score: float, peak: float, emitted_s: float,
+                latency_s: float | None = None) -> dict[str, Any]:
+    """A complete alert.v1 document."""
+    ev = evidence(window, baseline, score, peak)
+    doc: dict[str, Any] = {
+        "schema_version": ALERT_SCHEMA,
+        "alert_id": alert_id,
+        "dedup_key": f"{alert_id}:{sequence}",
+        "sequence": sequence,
+        "type": alert_type,
+        "severity": severity,
+        "status": status,
+        "reason": reason,
+        "watch": {"id": watch_id, "name": watch_name},
+        "opened_at": iso(opened_bucket),
+        "event_time": iso(event_ts),
+        "emitted_at": iso(emitted_s),
+        "window": {"start": iso(window.bucket_start), "end": iso(event_ts),
+                   "bucket_s": bucket_s},
+        "summary": "",
+        "evidence": ev,
+    }
+    if status == "resolved":
+        doc["resolved_at"] = iso(event_ts)
+    if latency_s is not None:
+        doc["latency_s"] = round(max(latency_s, 0.0), 4)
+    doc["summary"] = summary(alert_type, status, severity, watch_name, ev)
+    return doc

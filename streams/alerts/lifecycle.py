@@ -1,0 +1,152 @@
+"""Pure incident lifecycle: open, update, resolved, with cooldown, hysteresis and a cap."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+SEVERITIES = ("watch", "warning", "crisis")
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def alert_id(watch: str, alert_type: str, opened_bucket: int) -> str:
+    """Deterministic incident id from (watch, type, the bucket that opened it)."""
+    return hashlib.sha256(f"{watch}|{alert_type}|{opened_bucket}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Alert-fatigue controls, all in event-time seconds."""
+
+    cooldown_s: float = 1800.0
+    max_updates_per_hour: int = 6
+    resolve_after_s: float = 600.0
+    deescalate_after_s: float = 900.0
+    min_update_gap_s: float = 300.0
+    material_change: float = 0.5  # evidence grew by 50 % since the last emission
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a detector says about the newest bucket; None from it means normal."""
+
+    severity: str  # "" while a signal continues without a new level
+    score: float
+    value: float
+    baseline: float
+    bucket_ts: int
+    onset: bool
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An open incident of one type on one watch."""
+
+    alert_id: str
+    opened_bucket: int
+    severity: str
+    sequence: int = 0
+    last_emit_ts: float = 0.0
+    last_value: float = 0.0
+    peak_value: float = 0.0
+    emits: tuple[float, ...] = ()  # event times of recent updates, for the hourly cap
+    normal_since: float | None = None
+    below_since: float | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Per (watch, type): the open incident, if any, and the cooldown."""
+
+    incident: Incident | None = None
+    cooldown_until: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form for the table changelog."""
+        inc = self.incident
+        return {"cooldown_until": self.cooldown_until,
+                "incident": None if inc is None else {**inc.__dict__, "emits": list(inc.emits)}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Lifecycle:
+        """Inverse of to_dict."""
+        raw = d.get("incident")
+        inc = None if raw is None else Incident(**{**raw, "emits": tuple(raw["emits"])})
+        return cls(incident=inc, cooldown_until=d.get("cooldown_until", 0.0))
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One alert to send: the lifecycle transition and what caused it."""
+
+    alert_id: str
+    status: str  # open | update | resolved
+    severity: str
+    sequence: int
+    reason: str
+    opened_bucket: int
+    event_ts: float
+    observation: Observation | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """The result of one lifecycle step."""
+
+    state: Lifecycle
+    emission: Emission | None = None
+    suppressed: str | None = None  # cooldown | rate_limited
+
+
+def _emit(inc: Incident, status: str, reason: str, ts: float,
+          obs: Observation | None) -> Emission:
+    return Emission(inc.alert_id, status, inc.severity, inc.sequence, reason, inc.opened_bucket,
+                    ts, obs)
+
+
+def step(lc: Lifecycle, watch: str, alert_type: str, obs: Observation | None, ts: float,
+         policy: Policy) -> Step:
+    """Advance one (watch, type) lifecycle to event time ts given the newest observation."""
+    inc = lc.incident
+    if inc is None:
+        if obs is None or not obs.onset:
+            return Step(lc)
+        if ts < lc.cooldown_until:
+            return Step(lc, suppressed="cooldown")
+        inc = Incident(alert_id(watch, alert_type, obs.bucket_ts), obs.bucket_ts, obs.severity,
+                       0, ts, obs.value, obs.value)
+        return Step(replace(lc, incident=inc), _emit(inc, "open", "onset", ts, obs))
+    if obs is None:
+        normal_since = inc.normal_since if inc.normal_since is not None else ts
+        if ts - normal_since >= policy.resolve_after_s:
+            done = replace(inc, sequence=inc.sequence + 1, last_emit_ts=ts)
+            return Step(Lifecycle(None, ts + policy.cooldown_s),
+                        _emit(done, "resolved", "back_to_normal", ts, None))
+        return Step(replace(lc, incident=replace(inc, normal_since=normal_since)))
+    if not obs.severity:  # the detector reports no new level: keep the incident's
+        obs = replace(obs, severity=inc.severity)
+    inc = replace(inc, normal_since=None, peak_value=max(inc.peak_value, obs.value))
+    recent = tuple(t for t in inc.emits if ts - t < 3600.0)
+    if RANK[obs.severity] > RANK[inc.severity]:  # escalate at once, cap or not
+        up = replace(inc, severity=obs.severity, sequence=inc.sequence + 1, last_emit_ts=ts,
+                     last_value=obs.value, emits=(*recent, ts), below_since=None)
+        return Step(replace(lc, incident=up), _emit(up, "update", "escalation", ts, obs))
+    if RANK[obs.severity] < RANK[inc.severity]:  # de-escalate slowly: hysteresis
+        below = inc.below_since if inc.below_since is not None else ts
+        if ts - below >= policy.deescalate_after_s and len(recent) < policy.max_updates_per_hour:
+            down = replace(inc, severity=obs.severity, sequence=inc.sequence + 1,
+                           last_emit_ts=ts, last_value=obs.value, emits=(*recent, ts),
+                           below_since=None)
+            return Step(replace(lc, incident=down), _emit(down, "update", "de_escalation", ts, obs))
+        inc = replace(inc, below_since=below)
+    else:
+        inc = replace(inc, below_since=None)
+    grew = obs.value >= inc.last_value * (1.0 + policy.material_change) and obs.value > 0
+    if grew and ts - inc.last_emit_ts >= policy.min_update_gap_s:
+        if len(recent) >= policy.max_updates_per_hour:
+            return Step(replace(lc, incident=replace(inc, emits=recent)), suppressed="rate_limited")
+        up = replace(inc, sequence=inc.sequence + 1, last_emit_ts=ts, last_value=obs.value,
+                     emits=(*recent, ts))
+        return Step(replace(lc, incident=up), _emit(up, "update", "evidence_changed", ts, obs))
+    return Step(replace(lc, incident=replace(inc, emits=recent)))

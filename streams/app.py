@@ -1,0 +1,181 @@
+"""The Faust app: topics, tables, and thin agents over streams.pipeline."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import faust
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from streams import kafka_shim, topics
+from streams.aggregate import BucketAgg
+from streams.pipeline import (
+    alerts_for,
+    bucket_key,
+    ingest_record,
+    load_bucket,
+    load_state,
+    now_s,
+    observe_tick,
+    on_partial,
+    on_tick,
+    redis_view,
+)
+from streams.redis_store import RedisStore
+from streams.runtime import Runtime, build_runtime
+from streams.settings import Settings
+from streams.watch_state import Fired
+
+log = logging.getLogger(__name__)
+
+
+def credentials(s: Settings) -> Any:
+    """Faust broker credentials from settings (TLS and SASL passed through)."""
+    proto = s.kafka_security_protocol
+    if proto == "PLAINTEXT":
+        return None
+    ctx: ssl.SSLContext | None = None
+    if proto in ("SSL", "SASL_SSL"):
+        ctx = ssl.create_default_context(cafile=s.kafka_ssl_cafile or None)
+        if s.kafka_ssl_certfile:
+            ctx.load_cert_chain(s.kafka_ssl_certfile, s.kafka_ssl_keyfile or None)
+    if proto == "SSL":
+        return faust.SSLCredentials(ctx)
+    return faust.SASLCredentials(username=s.kafka_sasl_username, password=s.kafka_sasl_password,
+                                 ssl_context=ctx, mechanism=s.kafka_sasl_mechanism or "PLAIN")
+
+
+def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Runtime]:
+    """Build the worker app and its runtime context."""
+    rt = build_runtime(settings, registry)
+    if settings.kafka_end_offset_shim:
+        kafka_shim.install()
+    brokers = ";".join(f"kafka://{b.strip()}" for b in settings.kafka_brokers.split(",") if b)
+    app = faust.App(
+        settings.app_id, broker=brokers or "kafka://127.0.0.1:9092", store="memory://",
+        datadir=settings.data_dir, web_bind=settings.web_host, web_port=settings.web_port,
+        web_in_thread=False, topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication, broker_session_timeout=6.0,
+        broker_heartbeat_interval=1.0, table_standby_replicas=0, topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
+        producer_linger_ms=5, stream_buffer_maxsize=1024, broker_max_poll_records=500,
+        table_cleanup_interval=3600.0,
+    )
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+                           "value_serializer": "raw"}
+    events_t = app.topic(topics.EVENTS.name, **raw)
+    partials_t = app.topic(topics.PARTIALS.name, **raw)
+    alerts_t = app.topic(topics.ALERTS.name, **raw)
+    dlq_t = app.topic(topics.DLQ.name, **raw)
+    tbl: dict[str, Any] = {
+        "schema": faust.Schema(key_type=str, value_type=bytes, key_serializer="raw",
+                               value_serializer="raw"),
+        "partitions": settings.topic_partitions}
+    states = app.Table("watch-state", **tbl)
+    buckets = app.Table("buckets", **tbl)
+    store = RedisStore(settings.redis_url or "redis://127.0.0.1:6379/0", f"vigie:{settings.app_id}",
+                       settings.dedup_ttl_s, settings.redis_timeout_s,
+                       lambda op: rt.metrics.redis_errors.labels(op).inc(),
+                       settings.redis_password)
+
+    async def emit(fired: tuple[Fired, ...]) -> None:
+        for doc in alerts_for(rt, fired, now_s()):
+            labels = (doc["watch"]["id"], doc["type"])
+            if not await store.claim(doc["dedup_key"]):
+                rt.metrics.alerts_suppressed.labels(*labels, "dedup").inc()
+                continue
+            await alerts_t.send(key=doc["watch"]["id"].encode(), value=orjson.dumps(doc))
+            rt.metrics.alerts_emitted.labels(*labels, doc["severity"], doc["status"]).inc()
+            await store.record_alert(doc)
+            log.info("alert alert_id=%s type=%s status=%s severity=%s watch=%s",
+                     doc["alert_id"], doc["type"], doc["status"], doc["severity"], labels[0])
+
+    def suppressed(watch: str, reasons: tuple[str, ...]) -> None:
+        for r in reasons:
+            rt.metrics.alerts_suppressed.labels(watch, "volume_spike", r).inc()
+
+    @app.agent(events_t)
+    async def ingest(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            partials, dead, wm = ingest_record(rt, event.value, msg.partition, msg.offset,
+                                               msg.timestamp)
+            for p in partials:
+                await partials_t.send(key=p.watch.encode(), value=orjson.dumps(p.to_dict()))
+            for d in dead:
+                await dlq_t.send(value=orjson.dumps(d))
+            rt.input_watermarks[msg.partition] = wm
+
+    @app.agent(partials_t)
+    async def per_watch(stream: Any) -> None:
+        async for event in stream.events():
+            part = event.message.partition
+            doc = orjson.loads(event.value)
+            if "tick" in doc:
+                observe_tick(rt, part, doc, now_s())
+                await close_partition(part)
+                continue
+            partial = BucketAgg.from_dict(doc)
+            key = bucket_key(partial.watch, partial.bucket_start)
+            before = load_state(states.get(partial.watch))
+            ws, merged, out, late = on_partial(rt, partial, part, before,
+                                               load_bucket(buckets.get(key)))
+            if late is not None:
+                await dlq_t.send(value=orjson.dumps(late))
+            if merged is not None:
+                buckets[key] = orjson.dumps(merged.to_dict())
+            if out is not None and out.fired:
+                await emit(out.fired)
+            if ws != before:
+                states[partial.watch] = orjson.dumps(ws.to_dict())
+            suppressed(partial.watch, out.suppressed if out else ())
+
+    async def close_partition(part: int) -> None:
+        wall = now_s()
+        for watch, raw_state in list(states.items()):
+            ws = load_state(raw_state)
+            if ws is None or ws.partition != part:
+                continue
+            out = on_tick(rt, ws, part, wall, lambda b, w=watch: load_bucket(
+                buckets.get(bucket_key(w, b))))
+            if not out.closed and out.state.watermark == ws.watermark:
+                continue
+            for agg in out.closed:
+                buckets.pop(bucket_key(watch, agg.bucket_start), None)
+            states[watch] = orjson.dumps(out.state.to_dict())
+            if out.fired:
+                await emit(out.fired)
+            suppressed(watch, out.suppressed)
+            if out.closed:
+                await store.publish_state(watch, redis_view(out.state, rt))
+
+    @app.timer(settings.close_interval_s)
+    async def tick() -> None:
+        # every worker announces the watermarks of the input partitions it consumes
+        marks = {str(p): wm for p, wm in rt.input_watermarks.items()}
+        value = orjson.dumps({"tick": now_s(), "wm": marks})
+        for p in range(settings.topic_partitions):
+            await partials_t.send(value=value, partition=p)
+        await store.flush()
+
+    @app.page("/metrics")
+    async def metrics_view(web: Any, request: Any) -> Any:
+        body = generate_latest(rt.metrics.registry)
+        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok", "app_id": settings.app_id})
+
+    @app.page("/watches")
+    async def watches_view(web: Any, request: Any) -> Any:
+        views = [redis_view(ws, rt) for _, raw_state in list(states.items())
+                 if (ws := load_state(raw_state)) is not None]
+        return web.json({"watches": views})
+
+    app.vigie_runtime = rt  # type: ignore[attr-defined]
+    app.vigie_store = store  # type: ignore[attr-defined]
+    return app, rt

@@ -1,0 +1,166 @@
+"""Enrichment hot path: match watches and fold a batch of events into partial aggregates."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from streams.aggregate import (
+    FIRST_MOVERS,
+    KMV_K,
+    MAX_HASHTAGS,
+    MAX_LANGS,
+    SENTIMENT_NEG,
+    SENTIMENT_POS,
+    TEXT_CHARS,
+    TOP_AUTHORS,
+    TOP_POSTS,
+    AuthorRef,
+    BucketAgg,
+    PostRef,
+    author_hash,
+)
+from streams.models import SocialEvent
+from streams.text.normalize import extract_hashtags, fold_tag
+
+Scorer = Callable[[str, str | None], float]
+AUTHOR_KINDS = ("journalist", "media", "institution", "owned", "employee", "verified",
+                "ordinary")
+
+
+@dataclass(frozen=True)
+class KindIndex:
+    """Per-watch author classification: folded handle -> kind (listed authors only)."""
+
+    by_watch: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def kind(self, watch: str, handle: str, verified: bool) -> str:
+        """Kind of an author for a watch: listed kinds first, then verified, else ordinary."""
+        listed = self.by_watch.get(watch)
+        if listed:
+            k = listed.get(fold_tag(handle))
+            if k is not None:
+                return k
+        return "verified" if verified else "ordinary"
+
+
+def lang_bucket(lang: str | None) -> str:
+    """Bounded language label: the primary subtag, or 'und'."""
+    if not lang:
+        return "und"
+    return lang.split("-", 1)[0].split("_", 1)[0].lower()[:3]
+
+
+class _Acc:
+    """Mutable accumulator local to one batch; frozen into a BucketAgg at the end."""
+
+    __slots__ = ("authors", "count", "events", "hashtags", "langs", "max_created", "neg",
+                 "neg_reach", "neu", "pos", "reach", "replies", "reposts", "sent_sum")
+
+    def __init__(self) -> None:
+        self.count = self.reach = self.reposts = self.replies = 0
+        self.neg = self.neu = self.pos = self.neg_reach = 0
+        self.sent_sum = 0.0
+        self.max_created = 0.0
+        self.authors: set[int] = set()
+        self.hashtags: dict[str, int] = {}
+        self.langs: dict[str, int] = {}
+        self.events: list[tuple[SocialEvent, float | None, str]] = []
+
+
+def _post(ev: SocialEvent, sentiment: float | None, kind: str) -> PostRef:
+    engagement = ev.likes + ev.reposts + ev.replies
+    return PostRef(ev.id, ev.platform, ev.author.handle, ev.author.followers, kind,
+                   ev.text[:TEXT_CHARS], ev.url, ev.created_at,
+                   ev.author.followers + engagement, sentiment)
+
+
+def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
+            sources: Mapping[str, int]) -> BucketAgg:
+    posts = [_post(ev, s, k) for ev, s, k in acc.events]
+    authors: dict[str, AuthorRef] = {}
+    for ev, _, k in acc.events:
+        prev = authors.get(ev.author.handle)
+        authors[ev.author.handle] = AuthorRef(ev.author.handle, ev.author.followers, k,
+                                              1 if prev is None else prev.posts + 1)
+    hashtags = acc.hashtags
+    if len(hashtags) > MAX_HASHTAGS:
+        hashtags = dict(sorted(hashtags.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_HASHTAGS])
+    langs = acc.langs
+    if len(langs) > MAX_LANGS:
+        langs = dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LANGS])
+    unique = {p.id: p for p in posts}.values()
+    return BucketAgg(
+        watch=watch, bucket_start=bucket, count=acc.count, reach=acc.reach,
+        reposts=acc.reposts, replies=acc.replies, negative=acc.neg, neutral=acc.neu,
+        positive=acc.pos, sentiment_sum=acc.sent_sum, negative_reach=acc.neg_reach,
+        max_created=acc.max_created, max_arrival=arrival_ts,
+        author_hashes=tuple(heapq.nsmallest(KMV_K, acc.authors)),
+        hashtags=hashtags, langs=langs,
+        top_posts=tuple(heapq.nsmallest(TOP_POSTS, unique, key=PostRef.rank)),
+        first_movers=tuple(heapq.nsmallest(FIRST_MOVERS, unique,
+                                           key=lambda p: (p.created_at, p.id))),
+        top_authors=tuple(sorted(authors.values(), key=lambda a: (-a.followers, a.handle))
+                          [:TOP_AUTHORS]),
+        sources=dict(sources),
+    )
+
+
+def hashtags_of(ev: SocialEvent) -> tuple[str, ...]:
+    """The event's hashtags: upstream ones win, else extracted from the text."""
+    return ev.hashtags if ev.hashtags is not None else extract_hashtags(ev.text)
+
+
+def build_partials(
+    events: Iterable[SocialEvent],
+    match: Callable[[SocialEvent, Sequence[str]], Sequence[str]],
+    kinds: KindIndex,
+    bucket_s: int,
+    arrival_ts: float,
+    sources: Mapping[str, int],
+    scorer: Scorer | None = None,
+) -> list[BucketAgg]:
+    """Fold one batch into one partial aggregate per (watch, bucket) it touches."""
+    accs: dict[tuple[str, int], _Acc] = {}
+    for ev in events:
+        tags = hashtags_of(ev)
+        watches = match(ev, tags)
+        if not watches:
+            continue
+        sentiment = ev.sentiment
+        if sentiment is None and scorer is not None:
+            sentiment = scorer(ev.text, ev.lang)
+        bucket = int(ev.created_at // bucket_s) * bucket_s
+        folded_tags = {fold_tag(t) for t in tags}  # one count per post, case-insensitive
+        followers = ev.author.followers
+        a_hash = author_hash(ev.author.id)
+        lang = lang_bucket(ev.lang)
+        for watch in watches:
+            acc = accs.get((watch, bucket))
+            if acc is None:
+                acc = accs[(watch, bucket)] = _Acc()
+            acc.count += 1
+            acc.reach += followers
+            if ev.repost_of:
+                acc.reposts += 1
+            if ev.reply_to:
+                acc.replies += 1
+            if sentiment is not None:
+                acc.sent_sum += sentiment
+                if sentiment <= SENTIMENT_NEG:
+                    acc.neg += 1
+                    acc.neg_reach += followers
+                elif sentiment >= SENTIMENT_POS:
+                    acc.pos += 1
+                else:
+                    acc.neu += 1
+            if ev.created_at > acc.max_created:
+                acc.max_created = ev.created_at
+            acc.authors.add(a_hash)
+            for tag in folded_tags:
+                acc.hashtags[tag] = acc.hashtags.get(tag, 0) + 1
+            acc.langs[lang] = acc.langs.get(lang, 0) + 1
+            acc.events.append((ev, sentiment,
+                               kinds.kind(watch, ev.author.handle, ev.author.verified)))
+    return [_freeze(w, b, acc, arrival_ts, sources) for (w, b), acc in sorted(accs.items())]

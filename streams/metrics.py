@@ -1,0 +1,118 @@
+"""The catalogue of every vigie_* Prometheus metric, bound to one registry per process.
+
+Labels are bounded: watch ids come from config, platform and language are bucketed to fixed
+sets, reasons/types/severities are enums. Never a hashtag, handle, URL or post id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from streams import __version__
+
+PLATFORMS = frozenset({"twitter", "x", "facebook", "instagram", "linkedin", "tiktok", "youtube",
+                       "reddit", "mastodon", "bluesky", "threads", "news", "forum"})
+LANGS = frozenset({"fr", "en", "es", "de", "it", "pt", "nl", "ar"})
+LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+def platform_label(platform: str) -> str:
+    """Bounded platform label."""
+    return platform if platform in PLATFORMS else "other"
+
+
+def lang_label(lang: str) -> str:
+    """Bounded language label."""
+    return lang if lang in LANGS else ("und" if lang == "und" else "other")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Every metric of a Vigie worker; build with `catalogue(registry)`."""
+
+    registry: CollectorRegistry
+    events_in: Counter
+    records_in: Counter
+    events_matched: Counter
+    dead_letters: Counter
+    partials_in: Counter
+    partials_duplicate: Counter
+    partials_late: Counter
+    buckets_closed: Counter
+    watch_volume: Gauge
+    watch_baseline: Gauge
+    watch_spike_score: Gauge
+    watch_negative_share: Gauge
+    watch_sentiment_mean: Gauge
+    watch_level: Gauge
+    incidents_open: Gauge
+    alerts_emitted: Counter
+    alerts_suppressed: Counter
+    alert_latency: Histogram
+    watermark_lag: Gauge
+    consumer_lag: Gauge
+    redis_errors: Counter
+    build_info: Info
+    worker_info: Info
+
+
+def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
+    """Create the metrics on a registry (a private one by default)."""
+    r = registry if registry is not None else CollectorRegistry()
+    watch = ["watch"]
+    return Metrics(
+        registry=r,
+        events_in=Counter("vigie_events_in_total", "Valid events consumed, by platform and "
+                          "language bucket.", ["platform", "lang"], registry=r),
+        records_in=Counter("vigie_records_in_total", "Input records consumed (one event or a "
+                           "JSON array of events each).", registry=r),
+        events_matched=Counter("vigie_events_matched_total", "Events matched to a watch (an event "
+                               "matching several watches counts for each).", watch, registry=r),
+        dead_letters=Counter("vigie_dead_letters_total", "Records or events sent to the DLQ, by "
+                             "reason.", ["reason"], registry=r),
+        partials_in=Counter("vigie_partials_in_total", "Partial bucket aggregates merged into "
+                            "watch state.", registry=r),
+        partials_duplicate=Counter("vigie_partials_duplicate_total", "Redelivered partial "
+                                   "aggregates skipped (idempotent merge).", registry=r),
+        partials_late=Counter("vigie_partials_late_total", "Partial aggregates for buckets "
+                              "already closed (counted, merged into nothing).", registry=r),
+        buckets_closed=Counter("vigie_buckets_closed_total", "Event-time buckets closed.", watch,
+                               registry=r),
+        watch_volume=Gauge("vigie_watch_volume", "Posts in the last closed bucket.", watch,
+                           registry=r),
+        watch_baseline=Gauge("vigie_watch_baseline", "Expected posts in the last closed bucket "
+                             "(seasonal baseline).", watch, registry=r),
+        watch_spike_score=Gauge("vigie_watch_spike_score", "Volume-spike score of the last closed "
+                                "bucket, 0 to 1.", watch, registry=r),
+        watch_negative_share=Gauge("vigie_watch_negative_share", "Share of negative posts in "
+                                   "the last closed bucket, 0 to 1.", watch, registry=r),
+        watch_sentiment_mean=Gauge("vigie_watch_sentiment_mean", "Mean sentiment of the last "
+                                   "closed bucket, -1 to 1.", watch, registry=r),
+        watch_level=Gauge("vigie_watch_level", "Current incident level of a watch: 0 normal, "
+                          "1 watch, 2 warning, 3 crisis.", watch, registry=r),
+        incidents_open=Gauge("vigie_incidents_open", "Open incidents, by type and severity.",
+                             ["watch", "type", "severity"], registry=r),
+        alerts_emitted=Counter("vigie_alerts_emitted_total", "Alerts sent to the alert topic.",
+                               ["watch", "type", "severity", "status"], registry=r),
+        alerts_suppressed=Counter("vigie_alerts_suppressed_total", "Alerts not sent, by reason "
+                                  "(cooldown, rate_limited, dedup).", ["watch", "type", "reason"],
+                                  registry=r),
+        alert_latency=Histogram("vigie_alert_latency_seconds", "From the arrival of the newest "
+                                "triggering record on the input topic to the alert's emission.",
+                                ["type"], buckets=LATENCY_BUCKETS_S, registry=r),
+        watermark_lag=Gauge("vigie_watermark_lag_seconds", "Wall clock minus the event-time "
+                            "watermark, per internal partition.", ["partition"], registry=r),
+        consumer_lag=Gauge("vigie_consumer_lag_messages", "End offset minus committed offset, per "
+                           "topic partition.", ["topic", "partition"], registry=r),
+        redis_errors=Counter("vigie_redis_errors_total", "Failed Redis calls (alerts still flow).",
+                             ["op"], registry=r),
+        build_info=Info("vigie_build", "Vigie version.", registry=r),
+        worker_info=Info("vigie_worker", "Worker identity and settings summary.", registry=r),
+    )
+
+
+def init_build_info(m: Metrics) -> None:
+    """Set the build info once."""
+    m.build_info.info({"version": __version__})

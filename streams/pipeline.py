@@ -1,0 +1,190 @@
+"""Glue between Faust messages and the pure core: ingest, merge, close, emit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from streams import topics
+from streams.aggregate import BucketAgg
+from streams.alerts.build import build_alert
+from streams.alerts.lifecycle import RANK
+from streams.enrich import build_partials, lang_bucket
+from streams.ingest import DeadLetter, decode_record, dead_letter_record
+from streams.metrics import lang_label, platform_label
+from streams.runtime import Runtime, validator
+from streams.watch_state import VOLUME, Fired, Outcome, WatchState, close_until, early, merge_partial
+
+log = logging.getLogger(__name__)
+
+
+def now_s() -> float:
+    """Wall clock, POSIX seconds."""
+    return datetime.now(UTC).timestamp()
+
+
+def bucket_key(watch: str, bucket: int) -> str:
+    """Key of the buckets table."""
+    return f"{watch}|{bucket}"
+
+
+def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
+                  arrival_s: float) -> tuple[list[BucketAgg], list[dict[str, Any]], float]:
+    """Decode, validate and aggregate one record; return partials, DLQ documents, watermark.
+
+    The caller stores the new watermark only after sending the partials, so a tick never
+    announces event time whose data is not yet on the internal topic.
+    """
+    m = rt.metrics
+    m.records_in.inc()
+    wall = now_s()
+    decoded = decode_record(value, rt.limits, wall, rt.input_watermarks.get(partition, 0.0))
+    counts: dict[tuple[str, str], int] = {}
+    for ev in decoded.events:
+        k = (ev.platform, lang_bucket(ev.lang))
+        counts[k] = counts.get(k, 0) + 1
+    for (platform, lang), n in counts.items():
+        m.events_in.labels(platform_label(platform), lang_label(lang)).inc(n)
+    partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
+                              arrival_s, {str(partition): offset}, rt.scorer)
+    for p in partials:
+        m.events_matched.labels(p.watch).inc(p.count)
+    dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
+    return partials, dead, decoded.watermark_s
+
+
+def _dead(rt: Runtime, dl: DeadLetter, topic: str, partition: int, offset: int,
+          wall: float) -> dict[str, Any]:
+    rt.metrics.dead_letters.labels(dl.reason).inc()
+    log.debug("dead letter reason=%s topic=%s partition=%d offset=%d", dl.reason, topic,
+              partition, offset)
+    return dead_letter_record(dl, topic, partition, offset, wall)
+
+
+def load_state(raw: bytes | None) -> WatchState | None:
+    """Decode a watch-state table value."""
+    return None if raw is None else WatchState.from_dict(orjson.loads(raw))
+
+
+def load_bucket(raw: bytes | None) -> BucketAgg | None:
+    """Decode a buckets table value."""
+    return None if raw is None else BucketAgg.from_dict(orjson.loads(raw))
+
+
+def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState | None,
+               current: BucketAgg | None) -> tuple[WatchState, BucketAgg | None, Outcome | None,
+                                                   dict[str, Any] | None]:
+    """Merge one partial; return (state, merged bucket or None, early outcome, late DLQ doc)."""
+    m = rt.metrics
+    if ws is None:
+        ws = WatchState(watch=partial.watch, partition=partition,
+                        first_bucket=partial.bucket_start)
+    if ws.last_closed is not None and partial.bucket_start <= ws.last_closed:
+        m.partials_late.inc()
+        dl = DeadLetter("late", f"bucket {partial.bucket_start} of {partial.watch} already closed",
+                        orjson.dumps(partial.to_dict()))
+        return ws, None, None, _dead(rt, dl, topics.PARTIALS.name, partition, 0, now_s())
+    if ws.last_closed is None and ws.first_bucket is not None \
+            and partial.bucket_start < ws.first_bucket:
+        ws = replace(ws, first_bucket=partial.bucket_start)
+    merged = merge_partial(current, partial)
+    if merged is None:
+        m.partials_duplicate.inc()
+        return ws, None, None, None
+    m.partials_in.inc()
+    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg)
+    return outcome.state, merged, outcome, None
+
+
+def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
+            get: Callable[[int], BucketAgg | None]) -> Outcome:
+    """Close the due buckets of one watch against its partition's watermark."""
+    wm = rt.clock(partition).effective(wall, rt.settings.idle_close_s)
+    if wm is None:
+        return Outcome(ws)
+    out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
+                      rt.policy, rt.volume_cfg)
+    if out.closed:
+        _gauges(rt, out.state, len(out.closed))
+    return out
+
+
+def observe_tick(rt: Runtime, partition: int, doc: dict[str, Any], wall: float) -> None:
+    """Feed a tick's input-partition watermarks to the partition clock."""
+    clock = rt.clock(partition)
+    for src, wm in doc.get("wm", {}).items():
+        clock.observe(src, float(wm), wall)
+    eff = clock.effective(wall, rt.settings.idle_close_s)
+    if eff is not None:
+        rt.metrics.watermark_lag.labels(str(partition)).set(max(0.0, wall - eff))
+
+
+def _gauges(rt: Runtime, ws: WatchState, n_closed: int) -> None:
+    m = rt.metrics
+    w = ws.watch
+    m.buckets_closed.labels(w).inc(n_closed)
+    if ws.history:
+        _, count, expected, neg_share, mean = ws.history[-1]
+        m.watch_volume.labels(w).set(count)
+        m.watch_baseline.labels(w).set(expected)
+        if neg_share is not None:
+            m.watch_negative_share.labels(w).set(neg_share)
+        if mean is not None:
+            m.watch_sentiment_mean.labels(w).set(mean)
+    m.watch_spike_score.labels(w).set(ws.volume.score)
+    level = 0
+    for t, lc in ws.lifecycles.items():
+        for sev in RANK:
+            m.incidents_open.labels(w, t, sev).set(
+                1 if lc.incident is not None and lc.incident.severity == sev else 0)
+        if lc.incident is not None:
+            level = max(level, RANK[lc.incident.severity] + 1)
+    m.watch_level.labels(w).set(level)
+
+
+def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[str, Any]]:
+    """alert.v1 documents for fired emissions, validated at the output edge."""
+    docs = []
+    for f in fired:
+        em = f.emission
+        obs = em.observation
+        latency = wall - f.window.max_arrival if f.window.max_arrival > 0 else None
+        doc = build_alert(
+            alert_id=em.alert_id, alert_type=f.alert_type, status=em.status,
+            severity=em.severity, sequence=em.sequence, reason=em.reason,
+            watch_id=f.window.watch, watch_name=rt.watch_name(f.window.watch),
+            opened_bucket=em.opened_bucket, event_ts=em.event_ts, window=f.window,
+            bucket_s=f.bucket_s, baseline=f.baseline,
+            score=obs.score if obs is not None else 0.0,
+            peak=max(obs.value if obs is not None else 0.0, f.window.count if
+                     em.status == "open" else 0.0),
+            emitted_s=wall, latency_s=latency if em.status == "open" else None)
+        errors = sorted(validator("alert.v1").iter_errors(doc), key=str)
+        if errors:  # a bug, not input: log loudly, still deliver (Kafka is the source of truth)
+            log.error("alert violates alert.v1 alert_id=%s error=%s", em.alert_id, errors[0])
+        if latency is not None and em.status == "open":
+            rt.metrics.alert_latency.labels(f.alert_type).observe(max(latency, 0.0))
+        docs.append(doc)
+    return docs
+
+
+def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:
+    """The current state of a watch, as published to Redis for dashboards and services."""
+    lc = ws.lifecycles.get(VOLUME)
+    inc = lc.incident if lc else None
+    hist = ws.history[-60:]
+    return {
+        "watch": ws.watch, "name": rt.watch_name(ws.watch),
+        "level": inc.severity if inc else "normal",
+        "open_incident": None if inc is None else {
+            "alert_id": inc.alert_id, "type": VOLUME, "severity": inc.severity,
+            "opened_bucket": inc.opened_bucket, "sequence": inc.sequence},
+        "last_closed": ws.last_closed, "watermark": ws.watermark,
+        "history": [{"bucket": b, "count": c, "expected": e, "negative_share": n,
+                     "sentiment_mean": s} for b, c, e, n, s in hist],
+    }

@@ -1,0 +1,158 @@
+"""What a worker builds once at start: settings-derived config, matcher, metrics, validators."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from streams.alerts.lifecycle import Policy
+from streams.detectors import volume
+from streams.enrich import KindIndex, Scorer
+from streams.ingest import Limits
+from streams.metrics import Metrics, catalogue, init_build_info
+from streams.models import SocialEvent
+from streams.settings import Settings
+from streams.text.normalize import fold_tag
+from streams.watches import Watch, WatchMatcher, load_watches
+
+SCHEMA_DIRS = (Path(__file__).resolve().parent.parent / "schemas",)
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """Load a JSON Schema by name (e.g. 'alert.v1') from schemas/ or the installed package."""
+    for d in SCHEMA_DIRS:
+        p = d / f"{name}.schema.json"
+        if p.exists():
+            return dict(json.loads(p.read_text()))
+    pkg = resources.files("streams") / "schemas" / f"{name}.schema.json"
+    return dict(json.loads(pkg.read_text()))
+
+
+@cache
+def validator(name: str) -> jsonschema.protocols.Validator:
+    """A compiled draft 2020-12 validator with format checking."""
+    cls = jsonschema.Draft202012Validator
+    return cls(schema(name), format_checker=cls.FORMAT_CHECKER)
+
+
+def default_watches_path() -> str:
+    """The bundled demo watches file."""
+    return str(resources.files("streams") / "data" / "watches.toml")
+
+
+def kind_index(watches: tuple[Watch, ...]) -> KindIndex:
+    """Listed authors per watch: influencers, roster (employees) and owned accounts."""
+    by_watch: dict[str, dict[str, str]] = {}
+    for w in watches:
+        kinds: dict[str, str] = {}
+        for h in w.influencers:
+            kinds[fold_tag(h)] = "journalist"
+        for h in w.roster:
+            kinds[fold_tag(h)] = "employee"
+        for h in w.owned_accounts:
+            kinds[fold_tag(h)] = "owned"
+        by_watch[w.id] = kinds
+    return KindIndex(by_watch)
+
+
+@dataclass
+class Clock:
+    """Event-time clock of one internal partition: the watermark of every input partition.
+
+    The effective watermark is the minimum over input partitions, as in Flink, so a fast
+    partition cannot close a bucket a slower one still feeds. An input partition that has not
+    advanced for idle_s follows the wall clock from there, so a quiet stream still closes.
+    """
+
+    sources: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def observe(self, source: str, watermark_s: float, wall_s: float) -> None:
+        """Record an input partition's watermark (monotonic)."""
+        prev = self.sources.get(source)
+        if prev is None or watermark_s > prev[0]:
+            self.sources[source] = (watermark_s, wall_s)
+
+    def effective(self, wall_s: float, idle_s: float) -> float | None:
+        """The watermark buckets may close against; None before any input partition reported."""
+        if not self.sources:
+            return None
+        return min(wm + max(0.0, wall_s - since - idle_s) for wm, since in self.sources.values())
+
+
+@dataclass
+class Runtime:
+    """Per-process context shared by the agents of one worker."""
+
+    settings: Settings
+    matcher: WatchMatcher
+    kinds: KindIndex
+    limits: Limits
+    policy: Policy
+    volume_cfg: volume.VolumeConfig
+    metrics: Metrics
+    scorer: Scorer | None
+    input_watermarks: dict[int, float] = field(default_factory=dict)
+    clocks: dict[int, Clock] = field(default_factory=dict)
+
+    def match(self, ev: SocialEvent, hashtags: tuple[str, ...]) -> tuple[str, ...]:
+        """Watches an event belongs to."""
+        return self.matcher.match(ev.text, hashtags, ev.mentions or (), ev.author.handle,
+                                  ev.lang)
+
+    def clock(self, partition: int) -> Clock:
+        """The clock of an internal partition."""
+        c = self.clocks.get(partition)
+        if c is None:
+            c = self.clocks[partition] = Clock()
+        return c
+
+    def watch_name(self, watch_id: str) -> str:
+        """Display name of a watch (its id if it left the config)."""
+        try:
+            return self.matcher.watch(watch_id).name
+        except KeyError:
+            return watch_id
+
+
+def _scorer(enabled: bool) -> Scorer | None:
+    if not enabled:
+        return None
+    from streams.text.sentiment import score
+
+    return score
+
+
+def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
+    """Everything derived from settings, built once per worker."""
+    watches = load_watches(settings.watches_file or default_watches_path())
+    metrics = catalogue(registry)
+    init_build_info(metrics)
+    return Runtime(
+        settings=settings,
+        matcher=WatchMatcher(watches),
+        kinds=kind_index(watches),
+        limits=Limits(
+            max_record_bytes=settings.max_record_bytes,
+            max_batch_events=settings.max_batch_events,
+            max_text_chars=settings.max_text_chars,
+            max_clock_skew_s=settings.max_clock_skew_s,
+            min_event_ts=datetime(settings.min_event_year, 1, 1, tzinfo=UTC).timestamp(),
+            allowed_lateness_s=settings.allowed_lateness_s,
+        ),
+        policy=Policy(
+            cooldown_s=settings.alert_cooldown_s,
+            max_updates_per_hour=settings.max_updates_per_hour,
+            resolve_after_s=settings.resolve_after_s,
+        ),
+        volume_cfg=volume.VolumeConfig(bucket_s=float(settings.bucket_s)),
+        metrics=metrics,
+        scorer=_scorer(settings.score_sentiment),
+    )

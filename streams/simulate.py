@@ -1,0 +1,205 @@
+"""Scenario simulator: realistic social streams with their ground truth beside them."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from streams import _sim_text as txt
+
+PARIS = ZoneInfo("Europe/Paris")
+# Relative activity per local hour (French social media: quiet nights, lunch and evening peaks).
+HOURLY = (0.25, 0.15, 0.1, 0.08, 0.08, 0.12, 0.3, 0.6, 0.9, 1.0, 1.05, 1.1, 1.3, 1.2, 1.05,
+          1.0, 1.0, 1.05, 1.2, 1.35, 1.4, 1.2, 0.8, 0.45)
+WEEKDAY = (1.0, 1.05, 1.05, 1.0, 0.95, 0.7, 0.6)
+
+
+@dataclass(frozen=True)
+class Author:
+    """A simulated account."""
+
+    id: str
+    handle: str
+    followers: int
+    verified: bool
+    bio: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Burst:
+    """A surge of posts on a watch: ramps up, plateaus, decays."""
+
+    watch: str
+    onset: datetime
+    ramp_min: float
+    plateau_min: float
+    decay_min: float
+    peak_per_min: float
+    texts: Callable[[random.Random], tuple[str, str, tuple[str, ...]]]
+    kind: str = "bad_buzz"
+    journalists_after_min: float = 8.0
+    journalists: tuple[str, ...] = ()
+
+    def rate(self, t: datetime) -> float:
+        """Posts per minute of the burst at t."""
+        m = (t - self.onset).total_seconds() / 60.0
+        if m < 0:
+            return 0.0
+        if m < self.ramp_min:
+            return self.peak_per_min * (m / self.ramp_min) ** 1.5
+        m -= self.ramp_min
+        if m < self.plateau_min:
+            return self.peak_per_min
+        m -= self.plateau_min
+        return self.peak_per_min * math.exp(-3.0 * m / max(self.decay_min, 1.0))
+
+
+@dataclass
+class Scenario:
+    """A named stream recipe and its ground truth."""
+
+    name: str
+    start: datetime
+    end: datetime
+    chatter_per_min: dict[str, float]
+    bursts: list[Burst] = field(default_factory=list)
+    noise_per_min: float = 2.0
+    quiet: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def truth(self) -> dict[str, Any]:
+        """What the stream contains, for tests and the demo."""
+        return {
+            "scenario": self.name, "start": _iso(self.start), "end": _iso(self.end),
+            "incidents": [{"watch": b.watch, "type": b.kind, "onset": _iso(b.onset),
+                           "peak_per_min": b.peak_per_min} for b in self.bursts],
+            "quiet": [{"start": _iso(a), "end": _iso(b)} for a, b in self.quiet],
+        }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def activity(t: datetime) -> float:
+    """Daily and weekly rhythm of a French audience at t."""
+    local = t.astimezone(PARIS)
+    return HOURLY[local.hour] * WEEKDAY[local.weekday()]
+
+
+def _population(rng: random.Random, n: int) -> list[Author]:
+    out = []
+    base = datetime(2012, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        followers = int(rng.lognormvariate(5.0, 1.6))
+        out.append(Author(f"u{i}", txt.handle(rng, i), followers, followers > 50_000 and
+                          rng.random() < 0.5, txt.bio(rng),
+                          base + timedelta(days=rng.randint(0, 4000))))
+    return out
+
+
+def _journalist(handle: str, rng: random.Random) -> Author:
+    return Author(f"j-{handle}", handle, rng.randint(200_000, 3_000_000), True,
+                  "Journaliste économie / finance", datetime(2010, 5, 1, tzinfo=UTC))
+
+
+def _event(rng: random.Random, t: datetime, author: Author, text: str, lang: str,
+           seq: int) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "id": f"sim-{seq}", "platform": "twitter", "created_at": _iso(t),
+        "author": {"id": author.id, "handle": author.handle, "followers": author.followers,
+                   "verified": author.verified, "bio": author.bio,
+                   "created_at": _iso(author.created_at)},
+        "text": text, "lang": lang,
+        "url": f"https://x.com/{author.handle}/status/{seq}",
+        "metrics": {"likes": int(rng.expovariate(0.2)), "reposts": int(rng.expovariate(0.5)),
+                    "replies": int(rng.expovariate(0.7))},
+    }
+    if rng.random() < 0.12:
+        ev["repost_of"] = f"sim-{max(0, seq - rng.randint(1, 500))}"
+    elif rng.random() < 0.15:
+        ev["reply_to"] = f"sim-{max(0, seq - rng.randint(1, 500))}"
+    return ev
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def generate(sc: Scenario, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """Yield the scenario's events in event-time order, minute by minute."""
+    rng = random.Random(seed)
+    people = _population(rng, 6000)
+    seq = 0
+    t = sc.start
+    while t < sc.end:
+        minute: list[dict[str, Any]] = []
+        act = activity(t)
+        quiet = any(a <= t < b for a, b in sc.quiet)
+        for watch, per_min in sc.chatter_per_min.items():
+            for _ in range(_poisson(rng, per_min * act * (0.5 if quiet else 1.0))):
+                text, lang, _tags = txt.chatter(rng, watch)
+                minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+        for _ in range(_poisson(rng, sc.noise_per_min * act)):
+            text, lang, _tags = txt.noise(rng)
+            minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+        for b in sc.bursts:
+            for _ in range(_poisson(rng, b.rate(t))):
+                text, lang, _tags = b.texts(rng)
+                minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+            since = (t - b.onset).total_seconds() / 60.0
+            if b.journalists and b.journalists_after_min <= since < b.journalists_after_min + 1:
+                for h in b.journalists:
+                    text, lang, _tags = b.texts(rng)
+                    minute.append((rng.random(), _journalist(h, rng), text, lang))  # type: ignore[arg-type]
+        for frac, author, text, lang in sorted(minute, key=lambda m: m[0]):  # type: ignore[index]
+            seq += 1
+            yield _event(rng, t + timedelta(seconds=59.999 * frac), author, text, lang, seq)
+        t += timedelta(minutes=1)
+
+
+def bank_bad_buzz(end: datetime | None = None, days: float = 3.0) -> Scenario:
+    """A few days of ordinary chatter about banks, then a sudden negative surge on SG."""
+    end = (end or datetime.now(UTC)).replace(second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    onset = end - timedelta(hours=3)
+    return Scenario(
+        name="bank-bad-buzz", start=start, end=end,
+        chatter_per_min={"socgen": 1.5, "bnp": 1.2, "orange": 2.0, "sncf": 3.0},
+        bursts=[Burst("socgen", onset, ramp_min=12, plateau_min=45, decay_min=60,
+                      peak_per_min=60, texts=txt.bank_outage,
+                      journalists=("lesechos", "BFMBusiness"))],
+    )
+
+
+SCENARIOS: dict[str, Callable[..., Scenario]] = {"bank-bad-buzz": bank_bad_buzz}
+
+
+def write(name: str, out: str | Path, seed: int = 7, end: datetime | None = None) -> dict[str, Any]:
+    """Write the scenario's events (JSONL) and its truth (OUT.truth.json); return the truth."""
+    sc = SCENARIOS[name](end=end)
+    n = 0
+    with Path(out).open("wb") as fh:
+        for ev in generate(sc, seed):
+            fh.write(orjson.dumps(ev) + b"\n")
+            n += 1
+    truth = {**sc.truth(), "events": n, "seed": seed}
+    Path(f"{out}.truth.json").write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2))
+    return truth

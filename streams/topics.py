@@ -1,0 +1,31 @@
+"""Every Kafka topic Vigie reads or writes, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic name with its role; partitions come from settings."""
+
+    name: str
+    role: str
+    internal: bool = False
+
+
+EVENTS = TopicSpec("social.events", "input: one social-event.v1 object or a JSON array of them")
+DLQ = TopicSpec("social.events.dlq", "dead letters: bad records and late events, with a reason")
+ALERTS = TopicSpec("social.alerts", "output: alert.v1 JSON, keyed by watch id")
+PARTIALS = TopicSpec(
+    "vigie.watch-partials",
+    "internal: per-watch partial bucket aggregates, re-keyed by watch id",
+    internal=True,
+)
+
+ALL: tuple[TopicSpec, ...] = (EVENTS, DLQ, ALERTS, PARTIALS)
+
+
+def names() -> tuple[str, ...]:
+    """Names of every topic, in creation order."""
+    return tuple(t.name for t in ALL)

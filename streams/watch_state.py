@@ -1,0 +1,181 @@
+"""Per-watch state machine: closes event-time buckets, runs detectors and the lifecycle (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from streams.aggregate import BucketAgg, combine_window
+from streams.alerts.lifecycle import Emission, Lifecycle, Observation, Policy, step
+from streams.detectors import volume
+
+VOLUME = "volume_spike"
+HISTORY_BUCKETS = 180
+MAX_FILL_BUCKETS = 1440  # a longer silence is handed to the detector as one gap
+
+
+@dataclass(frozen=True)
+class Fired:
+    """An emission with the evidence window it refers to."""
+
+    alert_type: str
+    emission: Emission
+    window: BucketAgg
+    baseline: float
+    bucket_s: int
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """Everything Vigie remembers about one watch, as one immutable snapshot."""
+
+    watch: str
+    partition: int = 0
+    first_bucket: int | None = None
+    last_closed: int | None = None
+    watermark: float = 0.0
+    volume: volume.VolumeState = field(default_factory=volume.initial_state)
+    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+    window: BucketAgg | None = None
+    window_expected: float = 0.0
+    history: tuple[tuple[int, int, float, float | None, float | None], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form for the table changelog."""
+        return {
+            "watch": self.watch, "partition": self.partition, "first_bucket": self.first_bucket,
+            "last_closed": self.last_closed, "watermark": self.watermark,
+            "volume": self.volume.to_dict(),
+            "lifecycles": {k: v.to_dict() for k, v in self.lifecycles.items()},
+            "window": None if self.window is None else self.window.to_dict(),
+            "window_expected": self.window_expected,
+            "history": [list(h) for h in self.history],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WatchState:
+        """Inverse of to_dict."""
+        return cls(
+            watch=d["watch"], partition=d["partition"], first_bucket=d["first_bucket"],
+            last_closed=d["last_closed"], watermark=d["watermark"],
+            volume=volume.VolumeState.from_dict(d["volume"]),
+            lifecycles={k: Lifecycle.from_dict(v) for k, v in d["lifecycles"].items()},
+            window=None if d["window"] is None else BucketAgg.from_dict(d["window"]),
+            window_expected=d["window_expected"],
+            history=tuple(tuple(h) for h in d["history"]),  # type: ignore[misc]
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """New state, what to emit, and what was suppressed (for metrics)."""
+
+    state: WatchState
+    fired: tuple[Fired, ...] = ()
+    suppressed: tuple[str, ...] = ()
+    closed: tuple[BucketAgg, ...] = ()
+
+
+def merge_partial(current: BucketAgg | None, partial: BucketAgg) -> BucketAgg | None:
+    """Merge a partial into its bucket; None when it was merged before (redelivery)."""
+    if current is None:
+        return partial
+    for src, off in partial.sources.items():
+        if current.sources.get(src, -1) >= off:
+            return None
+    return current.merge(partial)
+
+
+def observe(vs: volume.VolumeState, cfg: volume.VolumeConfig) -> Observation | None:
+    """The lifecycle's view of the newest bucket of the volume detector."""
+    sig = volume.evaluate(vs, cfg)
+    if sig is not None:
+        return Observation(sig.severity, sig.score, sig.count, sig.expected,
+                           int(sig.onset_ts), sig.onset)
+    if not volume.is_elevated(vs) or vs.last_ts is None:
+        return None
+    # still elevated, no new report: the incident keeps its severity ("" = unchanged)
+    return Observation("", vs.score, vs.count, vs.expected, int(vs.last_ts), False)
+
+
+def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float,
+          policy: Policy, bucket_s: int, expected: float) -> tuple[WatchState, list[Fired], str | None]:
+    lc = ws.lifecycles.get(VOLUME, Lifecycle())
+    res = step(lc, ws.watch, VOLUME, obs, ts, policy)
+    window, window_expected = ws.window, ws.window_expected
+    em = res.emission
+    if em is not None and em.status == "open":
+        window, window_expected = agg, expected
+    elif lc.incident is not None and window is not None:
+        if agg.bucket_start == window.bucket_start:  # the opening bucket, now complete
+            window = agg
+        elif agg.bucket_start > window.bucket_start:
+            window = combine_window((window, agg), ws.watch, window.bucket_start)
+            window_expected += expected
+    fired: list[Fired] = []
+    if em is not None and window is not None:
+        fired.append(Fired(VOLUME, em, window, window_expected, bucket_s))
+    if res.state.incident is None:
+        window, window_expected = None, 0.0
+    new = replace(ws, lifecycles={**ws.lifecycles, VOLUME: res.state}, window=window,
+                  window_expected=window_expected)
+    return new, fired, res.suppressed
+
+
+def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
+          cfg: volume.VolumeConfig) -> Outcome:
+    """Open an incident before its bucket closes when the partial count already is a spike."""
+    lc = ws.lifecycles.get(VOLUME, Lifecycle())
+    if lc.incident is not None or volume.is_elevated(ws.volume):
+        return Outcome(ws)
+    if ws.last_closed is not None and agg.bucket_start <= ws.last_closed:
+        return Outcome(ws)
+    gap_ok = ws.last_closed is None or agg.bucket_start - ws.last_closed <= bucket_s
+    if not gap_ok:  # buckets in between are still open: the projection would skip them
+        return Outcome(ws)
+    projected = volume.update(ws.volume, float(agg.bucket_start), float(agg.count), cfg)
+    sig = volume.evaluate(projected, cfg)
+    if sig is None or not sig.onset:
+        return Outcome(ws)
+    obs = Observation(sig.severity, sig.score, sig.count, sig.expected, agg.bucket_start, True)
+    ts = agg.bucket_start + bucket_s
+    new, fired, suppressed = _fire(ws, agg, obs, ts, policy, bucket_s, sig.expected)
+    return Outcome(new, tuple(fired), (suppressed,) if suppressed else ())
+
+
+def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg | None],
+                bucket_s: int, lateness_s: float, policy: Policy,
+                cfg: volume.VolumeConfig) -> Outcome:
+    """Close every bucket whose end is at or before watermark - lateness, oldest first."""
+    ws = replace(ws, watermark=max(ws.watermark, watermark))
+    last_closable = int((ws.watermark - lateness_s) // bucket_s) * bucket_s - bucket_s
+    if ws.first_bucket is None:
+        return Outcome(ws)
+    start = ws.first_bucket if ws.last_closed is None else ws.last_closed + bucket_s
+    if last_closable < start:
+        return Outcome(ws)
+    start = max(start, last_closable - (MAX_FILL_BUCKETS - 1) * bucket_s)
+    fired: list[Fired] = []
+    suppressed: list[str] = []
+    closed: list[BucketAgg] = []
+    for b in range(start, last_closable + 1, bucket_s):
+        agg = get(b) or BucketAgg(watch=ws.watch, bucket_start=b)
+        exp = volume.expected(ws.volume, float(b), cfg)
+        vs = volume.update(ws.volume, float(b), float(agg.count), cfg)
+        ws = replace(ws, volume=vs, last_closed=b,
+                     history=(*ws.history, _history_row(agg, exp))[-HISTORY_BUCKETS:])
+        ws, f, s = _fire(ws, agg, observe(vs, cfg), b + bucket_s, policy, bucket_s, exp)
+        fired.extend(f)
+        if s:
+            suppressed.append(s)
+        closed.append(agg)
+    return Outcome(ws, tuple(fired), tuple(suppressed), tuple(closed))
+
+
+def _history_row(agg: BucketAgg, expected: float) -> tuple[int, int, float, float | None,
+                                                           float | None]:
+    scored = agg.scored
+    neg_share = agg.negative / scored if scored else None
+    mean = agg.sentiment_sum / scored if scored else None
+    return (agg.bucket_start, agg.count, round(expected, 3), neg_share, mean)
