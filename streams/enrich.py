@@ -82,8 +82,10 @@ def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
     authors: dict[str, AuthorRef] = {}
     for ev, _, k in acc.events:
         prev = authors.get(ev.author.handle)
-        authors[ev.author.handle] = AuthorRef(ev.author.handle, ev.author.followers, k,
-                                              1 if prev is None else prev.posts + 1)
+        authors[ev.author.handle] = AuthorRef(
+            ev.author.handle, ev.author.followers if prev is None
+            else max(prev.followers, ev.author.followers), k,
+            1 if prev is None else prev.posts + 1)
     hashtags = acc.hashtags
     if len(hashtags) > MAX_HASHTAGS:
         hashtags = dict(sorted(hashtags.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_HASHTAGS])
