@@ -19,20 +19,23 @@ CONTRAST = 16  # but / mais: what follows weighs more
 EMO = 32  # emoji or emoticon
 PLUS = 64  # French "plus": a negator only after "ne"
 
-# (flags, valence, boost, w_negative, w_positive); weights are logits relative to neutral.
-Entry = tuple[int, float, float, float, float]
+# (flags, valence, boost) of a word that a rule or the lexicon knows.
+Entry = tuple[int, float, float]
+
+# Emoji and emoticons are rare in the training tweets, so the model cannot learn their weight;
+# they act through the lexicon sums only, made stronger than a word: they are seldom ironic.
+EMO_SCALE = 2.0
 
 DENSE_NAMES = (
-    "pos_sum", "neg_sum", "compound", "n_pos", "n_neg", "emo_pos", "emo_neg", "exclaim",
-    "question", "url", "mention", "hashtags", "negations", "caps", "length", "elongated",
+    "pos_sum", "neg_sum", "compound", "n_pos", "n_neg", "question", "url", "mention",
+    "hashtags", "negations", "length",
 )
 
-# Accents, ligatures and typographic apostrophes folded once per non-ASCII token.
-_FOLD_SRC = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿœæ’‘`´"
-_FOLD_DST = ["a", "a", "a", "a", "a", "a", "c", "e", "e", "e", "e", "i", "i", "i", "i", "n",
-             "o", "o", "o", "o", "o", "u", "u", "u", "u", "y", "y", "oe", "ae", "'", "'", "'",
-             "'"]
-FOLD = str.maketrans(dict(zip(_FOLD_SRC, _FOLD_DST, strict=True)))
+# Accents and typographic apostrophes, folded once per text.
+# One character for one, so that folded text keeps the original's offsets.
+_ACCENTED, _PLAIN = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿ", "aaaaaaceeeeiiiinooooouuuuyy"
+BYTE_FOLD = bytes.maketrans(_ACCENTED.encode("latin-1"), _PLAIN.encode("latin-1"))
+FOLD = str.maketrans("àáâãäåçèéêëìíîïñòóôõöùúûüýÿ’‘`´", "aaaaaaceeeeiiiinooooouuuuyy" + "'" * 4)
 
 
 def fold(word: str) -> str:
@@ -43,13 +46,17 @@ def fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class Tables:
-    """Everything one language's scorer needs, precomputed."""
+    """Everything one language's scorer needs, precomputed.
+
+    Model weights are complex numbers, negative logit + 1j * positive logit (both relative
+    to neutral), so that one C-level sum() adds both logits of all tokens.
+    """
 
     lang: str
-    entries: dict[str, Entry]
-    bias: tuple[float, float]
-    dense_neg: tuple[float, ...]
-    dense_pos: tuple[float, ...]
+    rules: dict[str, Entry]
+    weights: dict[str, complex]
+    bias: complex
+    dense: tuple[complex, ...]
     trained: bool
     hashtag_words: frozenset[str]
 
@@ -72,7 +79,7 @@ def tables(lang: str) -> Tables:
     raw: dict[str, list[float]] = {}
 
     def put(word: str, flags: int = 0, valence: float = 0.0, boost: float = 0.0) -> None:
-        e = raw.setdefault(fold(word), [0, 0.0, 0.0, 0.0, 0.0])
+        e = raw.setdefault(fold(word), [0, 0.0, 0.0])
         e[0] = int(e[0]) | flags
         if valence:
             e[1] = valence
@@ -82,9 +89,9 @@ def tables(lang: str) -> Tables:
     for w, v in part["lexicon"].items():
         put(w, valence=v)
     for w, v in lex["emoticons"].items():
-        put(w, EMO, v)
+        put(w, EMO, v * EMO_SCALE)
     for w, v in lex["emoji"].items():
-        put(w, EMO, v)
+        put(w, EMO, v * EMO_SCALE)
     for w, b in part["boosters"].items():
         put(w, BOOST, boost=b)
     for w in part["negators"]:
@@ -95,21 +102,14 @@ def tables(lang: str) -> Tables:
         put("plus", PLUS)
     for w in part["contrast"]:
         put(w, CONTRAST)
+    rules: dict[str, Entry] = {w: (int(e[0]), float(e[1]), float(e[2])) for w, e in raw.items()}
+    words = frozenset(w for w, e in rules.items() if e[1] and len(w) >= 4 and w.isalpha())
     m = model.get(lang)
-    if m:
-        for w, (wn, wp) in m["unigrams"].items():
-            e = raw.setdefault(w, [0, 0.0, 0.0, 0.0, 0.0])
-            e[3], e[4] = wn, wp
-    entries: dict[str, Entry] = {
-        w: (int(e[0]), float(e[1]), float(e[2]), float(e[3]), float(e[4]))
-        for w, e in raw.items()
-    }
-    words = frozenset(w for w, e in entries.items() if e[1] and len(w) >= 4 and w.isalpha())
-    if m:
-        return Tables(lang, entries, (m["bias"][0], m["bias"][1]), tuple(m["dense"][0]),
-                      tuple(m["dense"][1]), True, words)
-    n = len(DENSE_NAMES)
-    return Tables(lang, entries, (0.0, 0.0), (0.0,) * n, (0.0,) * n, False, words)
+    if not m:
+        return Tables(lang, rules, {}, 0j, (0j,) * len(DENSE_NAMES), False, words)
+    weights = {w: complex(wn, wp) for w, (wn, wp) in m["unigrams"].items()}
+    dense = tuple(complex(wn, wp) for wn, wp in zip(m["dense"][0], m["dense"][1], strict=True))
+    return Tables(lang, rules, weights, complex(*m["bias"]), dense, True, words)
 
 
 @functools.cache

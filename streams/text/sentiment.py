@@ -7,6 +7,7 @@ negative / neutral / positive with the thresholds used in evaluation (|s| >= 0.0
 from __future__ import annotations
 
 import math
+from operator import mul
 
 from streams.text._sentiment_core import analyse
 from streams.text._sentiment_data import tables
@@ -28,17 +29,12 @@ def _lang(text: str, lang: str | None) -> str:
 
 def score(text: str, lang: str | None = None) -> float:
     """Sentiment of one post in [-1, 1]; the language is detected when not given."""
-    t = tables(_lang(text, lang))
-    feats, ln, lp = analyse(text, t)
+    t = tables(lang if lang == "en" or lang == "fr" else _lang(text, lang))
+    feats, z = analyse(text, t)
     if not t.trained:
         return feats[2]
-    zn = t.bias[0] + ln
-    zp = t.bias[1] + lp
-    for f, wn, wp in zip(feats, t.dense_neg, t.dense_pos, strict=True):
-        if f:
-            zn += wn * f
-            zp += wp * f
-    return from_logits(zn, zp)
+    z += t.bias + sum(map(mul, feats, t.dense), 0j)
+    return from_logits(z.real, z.imag)
 
 
 def from_logits(zn: float, zp: float) -> float:

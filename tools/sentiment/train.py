@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
@@ -26,9 +26,10 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from streams.eval.sentiment import text_hash
 from streams.text._sentiment_core import analyse
-from streams.text._sentiment_data import DATA_DIR, DENSE_NAMES, tables
+from streams.text._sentiment_data import DATA_DIR, DENSE_NAMES, EMO, tables
 
 LABELS = ("negative", "neutral", "positive")
+PSEUDO_WEIGHT = 0.5
 
 
 def _key(text: str) -> str:
@@ -45,7 +46,7 @@ def featurise(rows: list[dict[str, str]], lang: str) -> tuple[np.ndarray, list[l
     dense, keys = [], []
     for r in rows:
         k: list[str] = []
-        feats, _, _ = analyse(r["text"], t, k)
+        feats, _ = analyse(r["text"], t, k)
         dense.append(feats)
         keys.append(sorted(set(k)))
     return np.array(dense), keys
@@ -64,21 +65,43 @@ def design(dense: np.ndarray, keys: list[list[str]], vocab: dict[str, int],
     return hstack([csr_matrix(dense * scale), sparse]).tocsr()
 
 
-def fit(dense, keys, y, c: float, scale: float, min_df: int, unigrams: bool):
-    df = Counter(k for ks in keys for k in ks)
+def pseudo_rows(lang: str, n_max: int = 400) -> list[dict[str, str]]:
+    """Strong lexicon words as one-word posts: the lexicon's prior for out-of-domain text."""
+    with open(os.path.join(DATA_DIR, "lexicon.json"), encoding="utf-8") as f:
+        part = json.load(f)[lang]
+    lex = part["lexicon"]
+    strong = sorted((w for w, v in lex.items() if abs(v) >= 2.5 and w.isalpha()),
+                    key=lambda w: -abs(lex[w]))[:n_max]
+    rows = [{"text": w, "label": "positive" if lex[w] > 0 else "negative"} for w in strong]
+    # and function words as neutral one-word posts, so that shortness alone means nothing
+    return rows + [{"text": w, "label": "neutral"} for w in part["stopwords"] if w not in lex]
+
+
+def fit(dense, keys, y, c: float, scale: float, min_df: int, unigrams: bool, rules=None,
+        extra=None):
+    rules = rules or {}
+    # emoji/emoticons act through the lexicon only (too rare here to learn a weight)
+    df = Counter(k for ks in keys for k in ks if not rules.get(k, (0,))[0] & EMO)
     vocab = {k: i for i, k in enumerate(sorted(w for w, n in df.items() if n >= min_df))}
     if not unigrams:
         vocab = {}
     x = design(dense, keys, vocab, scale)
+    weight = np.ones(len(y))
+    if extra is not None:  # pseudo-posts, down-weighted, never in the validation folds
+        xd, xk, xy = extra
+        x = vstack([x, design(xd, xk, vocab, scale)]).tocsr()
+        y = np.concatenate([y, xy])
+        weight = np.concatenate([weight, np.full(len(xy), PSEUDO_WEIGHT)])
     clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=weight)
     return clf, vocab
 
 
-def cv_score(dense, keys, y, c, scale, min_df, unigrams, metric) -> float:
+def cv_score(dense, keys, y, c, scale, min_df, unigrams, metric, rules, extra) -> float:
     preds = np.empty_like(y)
     for tr, te in StratifiedKFold(5, shuffle=True, random_state=7).split(dense, y):
-        clf, vocab = fit(dense[tr], [keys[i] for i in tr], y[tr], c, scale, min_df, unigrams)
+        clf, vocab = fit(dense[tr], [keys[i] for i in tr], y[tr], c, scale, min_df, unigrams,
+                         rules, extra)
         preds[te] = clf.predict(design(dense[te], [keys[i] for i in te], vocab, scale))
     if metric == "recall":
         return float(recall_score(y, preds, average="macro"))
@@ -116,18 +139,22 @@ def main() -> None:
         trained_keys.update(text_hash(r["text"]) for r in clean)
         dense, keys = featurise(clean, lang)
         y = np.array([LABELS.index(r["label"]) for r in clean])
+        rules = tables(lang).rules
+        pseudo = pseudo_rows(lang)
+        pd, pk = featurise(pseudo, lang)
+        extra = (pd, pk, np.array([LABELS.index(r["label"]) for r in pseudo]))
         best = None
         for unigrams in (False, True):
             for c in (0.03, 0.1, 0.3, 1.0):
-                for scale in (1.0, 3.0):
-                    s = cv_score(dense, keys, y, c, scale, 2, unigrams, metric)
+                for scale in (3.0, 6.0):  # lexicon features kept strong: rules must show
+                    s = cv_score(dense, keys, y, c, scale, 2, unigrams, metric, rules, extra)
                     print(f"  unigrams={unigrams} C={c} scale={scale} cv-{metric}={s:.4f}")
                     if best is None or s > best[0]:
                         best = (s, unigrams, c, scale)
         assert best is not None
         s, unigrams, c, scale = best
         print(f"  chosen unigrams={unigrams} C={c} scale={scale} (cv {s:.4f})")
-        clf, vocab = fit(dense, keys, y, c, scale, 2, unigrams)
+        clf, vocab = fit(dense, keys, y, c, scale, 2, unigrams, rules, extra)
         model[lang] = export(clf, vocab, scale)
         model["sources"][lang] = {  # type: ignore[index]
             "train": f"{lang}_umsab_train minus {lang}_umsab_val overlap", "rows": len(clean),
