@@ -13,6 +13,8 @@ parameter is in seconds so that the bucket size (inferred from the timestamps) d
   sustained rate divided by the highest such rate of the last days (decayed max), mapped to
   [0, 1) by n / (n + 1).  Busy entities with daily bursts therefore stay quiet, and a first
   spike in a calm series stands out.
+- During the warm-up nothing is reported and the peak memory only learns capped rates, so a
+  burst before the baseline exists does not make the following days look ordinary.
 - A spike is reported once at its onset, again only if it grows ``escalation_factor`` times
   stronger, and re-arms after ``rearm_s`` of normal volume.
 """
@@ -264,7 +266,11 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
         peak = max(base_rate + (state.peak[j] - base_rate) * peak_decay, base_rate)
         ref = state.ref[j] if state.elevated else peak
         novelty = max(novelty, rate / ref if ref > 0.0 else 0.0)
-        cols.append((c, m, t, num, den, max(peak, rate), ref))
+        # during warm-up the peak learns from capped rates, like the baseline: a burst before
+        # any baseline exists (or the partial first buckets of a feed) must not mask the first
+        # days as "nothing new"
+        seen = rate if warm else min(rate, (m + cfg.clip_z * sd) / t)
+        cols.append((c, m, t, num, den, max(peak, seen), ref))
 
     elevated, quiet_since, best, onset_ts = (state.elevated, state.quiet_since, state.best,
                                              state.onset_ts)

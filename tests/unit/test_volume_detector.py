@@ -180,3 +180,17 @@ def test_nab_adapter_scores_only_onsets():
     assert n0 in scored and scores[n0] == max(scores)
     assert [i for i in scored if i > n0] == []  # the plateau and its decay score nothing
     assert len(scored) <= 4 and all(scores[i] < 0.6 for i in scored if i != n0)
+
+
+
+def test_warmup_bursts_are_capped_in_the_peak_memory():
+    # a burst before the baseline is established is not "the highest volume seen lately";
+    # the same burst once warm is
+    counts = poisson(20.0, 72, seed=12)
+    counts[36] = 400  # three hours into the feed: warm-up
+    state, _ = feed(counts)
+    assert state.peak[0] * 300 < 100
+    late = [*poisson(20.0, int(DAY / 300), seed=13), 400]
+    state, trace = feed(late, t0=T0 + 72 * 300, state=state)
+    assert state.peak[0] * 300 > 300
+    assert trace[-1][1].onset and V.evaluate(trace[-1][1]) is not None
