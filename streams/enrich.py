@@ -25,6 +25,7 @@ from streams.models import SocialEvent
 from streams.text.normalize import extract_hashtags, fold_tag
 
 Scorer = Callable[[str, str | None], float]
+MAX_TAG_CHARS = 100
 AUTHOR_KINDS = ("journalist", "media", "institution", "owned", "employee", "verified",
                 "ordinary")
 
@@ -134,7 +135,8 @@ def build_partials(
         if sentiment is None and scorer is not None:
             sentiment = scorer(ev.text, ev.lang)
         bucket = int(ev.created_at // bucket_s) * bucket_s
-        folded_tags = {fold_tag(t) for t in tags}  # one count per post, case-insensitive
+        # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
+        folded_tags = {fold_tag(t)[:MAX_TAG_CHARS] for t in tags}
         followers = ev.author.followers
         a_hash = author_hash(ev.author.id)
         lang = lang_bucket(ev.lang)

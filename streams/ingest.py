@@ -12,6 +12,7 @@ import orjson
 from streams.models import InvalidEvent, SocialEvent, parse_event
 
 DEAD_LETTER_SCHEMA = "dead-letter.v1"
+MAX_DLQ_PAYLOAD_BYTES = 256 * 1024
 # Bounded set of reasons: they are metric label values and documented in the DLQ schema.
 REASONS = (
     "invalid_json", "not_utf8", "too_large", "empty_batch", "too_many_events", "empty_record",
@@ -104,7 +105,7 @@ def decode_record(value: bytes | None, limits: Limits, now_s: float,
                 reason = "late"
                 detail = f"created_at {watermark_s - ts:.0f}s behind the watermark"
         if reason is not None or ev is None:
-            payload = value if single and value is not None else orjson.dumps(item)
+            payload = value if single and value is not None else _element_bytes(item, value)
             dead.append(DeadLetter(reason or "invalid_value", detail, payload,
                                    None if single else i))
             continue
@@ -114,6 +115,15 @@ def decode_record(value: bytes | None, limits: Limits, now_s: float,
             watermark_s = min(ev.created_at, now_s)
             late_before = watermark_s - limits.allowed_lateness_s
     return Decoded(tuple(events), tuple(dead), watermark_s)
+
+
+def _element_bytes(item: Any, record: bytes | None) -> bytes:
+    """The rejected element re-serialised; the whole record when orjson cannot write it back
+    (it reads 1024 levels of nesting but writes 255)."""
+    try:
+        return orjson.dumps(item)
+    except (TypeError, orjson.JSONEncodeError):
+        return record or b""
 
 
 def _iso(ts: float) -> str:
@@ -131,10 +141,14 @@ def dead_letter_record(dl: DeadLetter, topic: str, partition: int, offset: int,
         "received_at": _iso(received_s),
         "payload_bytes": len(dl.payload),
     }
+    payload = dl.payload
+    if len(payload) > MAX_DLQ_PAYLOAD_BYTES:  # a DLQ record must fit the broker's size limit
+        payload = payload[:MAX_DLQ_PAYLOAD_BYTES]
+        doc["payload_truncated"] = True
     try:
-        doc["payload"] = dl.payload.decode("utf-8")
+        doc["payload"] = payload.decode("utf-8")
         doc["payload_encoding"] = "utf-8"
     except UnicodeDecodeError:
-        doc["payload"] = base64.b64encode(dl.payload).decode("ascii")
+        doc["payload"] = base64.b64encode(payload).decode("ascii")
         doc["payload_encoding"] = "base64"
     return doc

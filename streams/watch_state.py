@@ -95,8 +95,17 @@ def observe(vs: volume.VolumeState, cfg: volume.VolumeConfig) -> Observation | N
                            int(sig.onset_ts), sig.onset)
     if not volume.is_elevated(vs) or vs.last_ts is None:
         return None
+    if vs.count <= normal_ceiling(vs.expected):
+        # back near the baseline: the incident may resolve even though the detector keeps
+        # its longer re-arm hysteresis before it reports a new onset
+        return None
     # still elevated, no new report: the incident keeps its severity ("" = unchanged)
     return Observation("", vs.score, vs.count, vs.expected, int(vs.last_ts), False)
+
+
+def normal_ceiling(expected: float) -> float:
+    """Highest bucket count still read as normal for an expected count (about 3 sigma)."""
+    return max(1.5 * expected, expected + 3.0 * expected ** 0.5, 2.0)
 
 
 def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float,

@@ -9,6 +9,7 @@ from streams.aggregate import BucketAgg, PostRef
 
 ALERT_SCHEMA = "alert.v1"
 TOP_HASHTAGS = 10
+SUMMARY_CHARS = 1000
 TYPE_LABELS = {
     "volume_spike": "volume spike",
     "sentiment_shift": "sentiment shift",
@@ -38,7 +39,7 @@ def evidence(window: BucketAgg, baseline: float, score: float, peak: float) -> d
     return {
         "count": window.count,
         "baseline": round(max(baseline, 0.0), 3),
-        "ratio": round(window.count / baseline, 3) if baseline > 0 else float(window.count),
+        "ratio": round(window.count / baseline, 3) if baseline > 1e-9 else float(window.count),
         "score": round(min(max(score, 0.0), 1.0), 4),
         "peak_count": int(peak),
         "authors": window.distinct_authors(),
@@ -65,13 +66,18 @@ def summary(alert_type: str, status: str, severity: str, watch_name: str,
     """One human sentence for chat and pager channels."""
     label = TYPE_LABELS.get(alert_type, alert_type)
     if status == "resolved":
-        return f"[resolved] {label} on {watch_name} is back to normal."
+        return f"[resolved] {label} on {_short(watch_name, 120)} is back to normal."
     neg = ev["sentiment"]["negative_share"]
     neg_txt = f", {neg:.0%} negative" if neg is not None else ""
-    tags = ", ".join("#" + t["tag"] for t in ev["top_hashtags"][:3])
+    tags = ", ".join("#" + _short(t["tag"], 40) for t in ev["top_hashtags"][:3])
     tags_txt = f"; top hashtags {tags}" if tags else ""
-    return (f"[{severity}] {label} on {watch_name}: {ev['count']} posts vs "
+    text = (f"[{severity}] {label} on {_short(watch_name, 120)}: {ev['count']} posts vs "
             f"{ev['baseline']:.0f} expected (x{ev['ratio']:.1f}){neg_txt}{tags_txt}.")
+    return _short(text, SUMMARY_CHARS)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def build_alert(*, alert_id: str, alert_type: str, status: str, severity: str, sequence: int,

@@ -110,7 +110,7 @@ def step(lc: Lifecycle, watch: str, alert_type: str, obs: Observation | None, ts
     """Advance one (watch, type) lifecycle to event time ts given the newest observation."""
     inc = lc.incident
     if inc is None:
-        if obs is None or not obs.onset:
+        if obs is None or not (obs.onset or obs.severity):  # a new report opens
             return Step(lc)
         if ts < lc.cooldown_until:
             return Step(lc, suppressed="cooldown")

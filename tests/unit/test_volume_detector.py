@@ -109,6 +109,38 @@ def test_daily_seasonality_is_learnt():
     assert abs(V.expected(state, night_ts) / daily_rate(night_ts) - 1) < 0.35
 
 
+def _hourly_expected_ratios(rate_of, step_s, days, start_s, seed):
+    """expected()/true rate at the top of every hour from start_s to the end of the feed."""
+    rng = np.random.default_rng(seed)
+    state = V.initial_state()
+    ratios = []
+    for i in range(int(days * DAY / step_s)):
+        ts = T0 + i * step_s
+        state = V.update(state, ts, float(rng.poisson(rate_of(ts) * step_s)))
+        nxt = ts + step_s
+        if nxt - T0 >= start_s and (nxt - T0) % 3600 == 0:
+            ratios.append(V.expected(state, nxt) / (rate_of(nxt + step_s / 2) * step_s))
+    return ratios
+
+
+def test_flat_baseline_is_the_true_rate_from_warm_up_on():
+    # regression: profiles renormalised over never-seen slots shrank the seen ones, and the
+    # level inflated to compensate (15x the rate at 33 h, 130x after four days)
+    for step_s in (60.0, 300.0):
+        ratios = _hourly_expected_ratios(lambda ts, s=step_s: 3.0 / s, step_s, 4,
+                                         V.DEFAULT.warmup_s, seed=int(step_s))
+        assert len(ratios) >= 70
+        assert all(abs(r - 1) < 0.3 for r in ratios), (step_s, min(ratios), max(ratios))
+
+
+def test_seasonal_baseline_tracks_the_daily_rate_after_two_days():
+    for step_s in (60.0, 300.0):
+        ratios = _hourly_expected_ratios(lambda ts: daily_rate(ts) / 300.0, step_s, 5,
+                                         2 * DAY, seed=7)
+        assert len(ratios) >= 70
+        assert all(abs(r - 1) < 0.35 for r in ratios), (step_s, min(ratios), max(ratios))
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     counts=st.lists(st.integers(0, 500), min_size=2, max_size=120),
