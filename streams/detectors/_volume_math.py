@@ -59,9 +59,17 @@ def interpolate(profile: tuple[float, ...], ts: float, period_s: float) -> float
 
 
 def learn_profile(profile: tuple[float, ...], weights: tuple[float, ...], ts: float,
-                  period_s: float, target: float, alpha: float,
-                  ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """EWMA of a multiplicative seasonal profile towards target at ts, renormalised to mean 1."""
+                  period_s: float, target: float, alpha: float, full_w: float,
+                  ) -> tuple[tuple[float, ...], tuple[float, ...], float]:
+    """EWMA of a multiplicative seasonal profile towards target at ts, renormalised to mean 1.
+
+    The mean is taken over the slots seen so far, each weighted by how much of it was seen
+    (full_w = the weight of one whole slot observed once); never-seen slots stay neutral at 1.
+    Renormalising over all slots instead would shrink the seen slots while most of the period
+    is still unknown, and the level would inflate to compensate.  Returns the profile, the
+    weights and the divisor, by which the caller multiplies its level so that level x profile
+    is unchanged by the renormalisation.
+    """
     a, b, f = slot_weights(ts, period_s, len(profile))
     vals, ws = list(profile), list(weights)
     for i, share in ((a, 1.0 - f), (b, f)):
@@ -71,5 +79,13 @@ def learn_profile(profile: tuple[float, ...], weights: tuple[float, ...], ts: fl
         w = max(alpha * share, share / (ws[i] + share))
         vals[i] += w * (target - vals[i])
         ws[i] = min(ws[i] + share, 1e9)
-    mean = sum(vals) / len(vals)
-    return tuple(max(v / mean, MIN_FACTOR) for v in vals), tuple(ws)
+    conf = [min(w / full_w, 1.0) if full_w > 0.0 else float(w > 0.0) for w in ws]
+    total = sum(conf)
+    if total <= 0.0:
+        return tuple(vals), tuple(ws), 1.0
+    mean = sum(c * v for c, v in zip(conf, vals, strict=True)) / total
+    if mean <= 0.0:
+        return tuple(vals), tuple(ws), 1.0
+    norm = tuple(max(v / mean, MIN_FACTOR) if w > 0.0 else 1.0
+                 for v, w in zip(vals, ws, strict=True))
+    return norm, tuple(ws), mean

@@ -202,11 +202,14 @@ def _learn(state: VolumeState, ts: float, count: float, mu: float, k: float, ste
     base = max(level, cfg.min_rate_per_s)
     # a slot only sees its own part of the period: its half-life in updates shrinks with it
     a_daily = ew_alpha(step_s, cfg.daily_half_life_s * cfg.daily_slot_s / DAY_S)
-    daily, daily_w = learn_profile(state.daily, state.daily_w, ts, DAY_S,
-                                   rate / (base * weekly_now), a_daily)
+    daily, daily_w, d_mean = learn_profile(state.daily, state.daily_w, ts, DAY_S,
+                                           rate / (base * weekly_now), a_daily,
+                                           cfg.daily_slot_s / step_s)
     a_weekly = ew_alpha(step_s, cfg.weekly_half_life_s / 7.0)
-    weekly, weekly_w = learn_profile(state.weekly, state.weekly_w, ts + _WEEK_OFFSET_S, WEEK_S,
-                                     rate / (base * daily_now), a_weekly)
+    weekly, weekly_w, w_mean = learn_profile(state.weekly, state.weekly_w, ts + _WEEK_OFFSET_S,
+                                             WEEK_S, rate / (base * daily_now), a_weekly,
+                                             DAY_S / step_s)
+    level *= d_mean * w_mean  # the renormalisation moves scale from the profiles to the level
     a_disp = max(ew_alpha(step_s, cfg.dispersion_half_life_s), 1.0 / n)
     resid = min(abs(count - mu), cfg.clip_z * sd)
     disp_num = state.disp_num + a_disp * ((resid * resid - mu) - state.disp_num)
