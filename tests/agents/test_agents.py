@@ -1,0 +1,135 @@
+"""The Faust agents under `test_context`, with an in-memory producer capturing every output.
+
+Like Kafka Streams' TopologyTestDriver: records go in, the test reads what the agents sent to
+the internal topic, the DLQ, the alert topic and the table changelogs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+
+from streams import simulate, topics
+from streams.app import create_app
+from streams.runtime import validator
+from streams.settings import Settings
+
+END = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)
+
+
+class MemoryProducer:
+    """Stands in for Faust's producer: every send is recorded, nothing leaves the process."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes | None, int | None]] = []
+
+    def _record(self, topic: str, key: Any, value: Any, partition: int | None) -> Any:
+        self.sent.append((topic, key, value, partition))
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        fut.set_result(None)
+        return fut
+
+    async def send(self, topic: str, key: Any, value: Any, partition: int | None = None,
+                   timestamp: float | None = None, headers: Any = None, **_: Any) -> Any:
+        return self._record(topic, key, value, partition)
+
+    async def send_and_wait(self, topic: str, key: Any, value: Any, **kw: Any) -> Any:
+        return await (await self.send(topic, key, value, **kw))
+
+    def send_soon(self, fut: Any) -> None:
+        msg = fut.message
+        self._record(msg.channel.get_topic_name(), msg.key, msg.value, msg.partition)
+
+    def values(self, topic: str) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for t, _, v, _ in self.sent if t == topic and v]
+
+    def count(self, suffix: str) -> int:
+        return sum(1 for t, *_ in self.sent if t.endswith(suffix))
+
+
+@pytest.fixture
+async def driver(tmp_path: Any) -> AsyncIterator[tuple[Any, Any, MemoryProducer]]:
+    s = Settings(app_id="agents-test", kafka_brokers="127.0.0.1:9", redis_url="redis://127.0.0.1:9/0",
+                 topic_partitions=1, data_dir=str(tmp_path), redis_timeout_s=0.05)
+    app, rt = create_app(s)
+    app.finalize()
+    producer = MemoryProducer()
+
+    async def maybe_start_producer() -> MemoryProducer:
+        return producer
+
+    app.maybe_start_producer = maybe_start_producer  # type: ignore[method-assign]
+    app.producer = producer  # type: ignore[assignment]
+    yield app, rt, producer
+    await app.vigie_store.close()  # type: ignore[attr-defined]
+
+
+def _agent(app: Any, name: str) -> Any:
+    return next(a for n, a in app.agents.items() if n.endswith(name))
+
+
+def scenario_records() -> list[bytes]:
+    sc = simulate.bank_bad_buzz(end=END, days=1.5)
+    lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=3)]
+    return [b"[" + b",".join(lines[i:i + 500]) + b"]" for i in range(0, len(lines), 500)]
+
+
+async def test_ingest_rekeys_partials_by_watch_and_dead_letters_bad_input(driver: Any) -> None:
+    app, rt, producer = driver
+    async with _agent(app, "ingest").test_context() as agent:
+        for rec in scenario_records()[:10]:
+            await agent.put(rec, partition=0)
+        await agent.put(b"{broken", partition=0)
+        await agent.put(b"[]", partition=0)
+    partials = [(k, orjson.loads(v)) for t, k, v, _ in producer.sent
+                if t == topics.PARTIALS.name]
+    assert partials
+    assert all(k == doc["w"].encode() for k, doc in partials)  # keyed by watch
+    assert {doc["w"] for _, doc in partials} <= {"socgen", "bnp", "orange", "sncf"}
+    reasons = sorted(d["reason"] for d in producer.values(topics.DLQ.name))
+    assert reasons == ["empty_batch", "invalid_json"]
+    assert rt.input_watermarks[0] > 0
+
+
+async def test_per_watch_closes_buckets_from_ticks_and_alerts(driver: Any) -> None:
+    app, rt, producer = driver
+    async with _agent(app, "ingest").test_context() as ingest:
+        for rec in scenario_records():
+            await ingest.put(rec, partition=0)
+    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    wm = 0.0
+    async with _agent(app, "per_watch").test_context() as per_watch:
+        for i, value in enumerate(partials):
+            await per_watch.put(value, partition=0)
+            wm = max(wm, orjson.loads(value)["mc"])
+            if i % 50 == 0:  # ticks interleave with data, as the timer's do
+                await per_watch.put(orjson.dumps({"tick": 0, "wm": {"0": wm}}), partition=0)
+        final = rt.input_watermarks[0] + 3600  # then event time moves on: buckets close
+        await per_watch.put(orjson.dumps({"tick": 0, "wm": {"0": final}}), partition=0)
+    alerts = producer.values(topics.ALERTS.name)
+    socgen = [a for a in alerts if a["watch"]["id"] == "socgen"]
+    assert [a["status"] for a in socgen][:1] == ["open"]
+    assert all(a["watch"]["id"] == "socgen" for a in alerts), alerts
+    v = validator("alert.v1")
+    assert all(not list(v.iter_errors(a)) for a in alerts)
+    # state goes to the changelogs; closed buckets are deleted (tombstones)
+    assert producer.count("watch-state-changelog") > 0
+    assert any(t.endswith("buckets-changelog") and v is None for t, _, v, _ in producer.sent)
+
+
+async def test_redelivered_partials_do_not_double_count(driver: Any) -> None:
+    app, rt, producer = driver
+    async with _agent(app, "ingest").test_context() as ingest:
+        for rec in scenario_records()[:4]:
+            await ingest.put(rec, partition=0)
+    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    async with _agent(app, "per_watch").test_context() as per_watch:
+        for value in partials + partials:  # the whole batch arrives twice
+            await per_watch.put(value, partition=0)
+    assert rt.metrics.partials_duplicate._value.get() == len(partials)
+    assert rt.metrics.partials_in._value.get() == len(partials)
