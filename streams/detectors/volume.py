@@ -16,7 +16,8 @@ parameter is in seconds so that the bucket size (inferred from the timestamps) d
 - During the warm-up nothing is reported and the peak memory only learns capped rates, so a
   burst before the baseline exists does not make the following days look ordinary.
 - A spike is reported once at its onset, again only if it grows ``escalation_factor`` times
-  stronger, and re-arms after ``rearm_s`` of normal volume.
+  stronger than both its last report and the recent peak, at most once per
+  ``escalation_gap_s``, and re-arms after ``rearm_s`` of normal volume.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class VolumeConfig:
     rearm_s: float = 7200.0
     peak_half_life_s: float = 3 * DAY_S  # memory of "the highest volume seen lately"
     escalation_factor: float = 1.5  # re-report a spike that grows this much stronger
+    escalation_gap_s: float = 1800.0  # cooldown: at most one report per spike this often
     warning_score: float = 0.6  # 1.5 times the highest volume of the last days
     crisis_score: float = 0.8  # four times the recent peak
     alert_threshold: float = 0.6
@@ -100,6 +102,7 @@ class VolumeState:
     quiet_since: float | None = None
     best: float = 0.0  # strongest novelty reported for the current spike
     onset_ts: float | None = None
+    last_report_ts: float | None = None  # for the escalation cooldown
     # the bucket just added, for evaluate()
     count: float = 0.0
     expected: float = 0.0
@@ -290,7 +293,10 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
             elevated, quiet_since, best, onset_ts = True, None, novelty, ts
             report = onset = warm
     else:
-        if novelty >= best * cfg.escalation_factor and warm:
+        # an escalation must be factor x stronger than the last report and than the recent
+        # peak itself (a sub-peak onset is no base for a ladder of reports), after a cooldown
+        cooled = state.last_report_ts is None or ts - state.last_report_ts >= cfg.escalation_gap_s
+        if novelty >= max(best, 1.0) * cfg.escalation_factor and warm and cooled:
             best, report = novelty, True
         # re-arm on the burst scale: the slow scale remembers a spike for hours after it ends
         if z_burst < cfg.rearm_z:
@@ -300,12 +306,14 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
         else:
             quiet_since = None
     score = score_of(novelty) if report else 0.0
+    last_report_ts = ts if report else state.last_report_ts
 
     ev = list(zip(*cols, strict=True)) if cols else [()] * 7
     new = replace(state, first_ts=first_ts, last_ts=ts, step_s=step_s, ev_count=ev[0],
                   ev_mean=ev[1], ev_time=ev[2], ev_num=ev[3], ev_den=ev[4], peak=ev[5],
                   ref=ev[6], elevated=elevated, quiet_since=quiet_since, best=best,
-                  onset_ts=onset_ts, count=count, expected=mu, z=z, novelty=novelty,
+                  onset_ts=onset_ts, last_report_ts=last_report_ts, count=count, expected=mu,
+                  z=z, novelty=novelty,
                   score=score, severity=severity_of(score, cfg) if report else "", onset=onset)
     return _learn(new, ts, count, mu, k, step_s, cfg)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -228,3 +229,18 @@ def test_warmup_bursts_are_capped_in_the_peak_memory():
     state, trace = feed(late, t0=T0 + 72 * 300, state=state)
     assert state.peak[0] * 300 > 300
     assert trace[-1][1].onset and V.evaluate(trace[-1][1]) is not None
+
+
+def test_escalations_are_rate_limited_and_above_the_recent_peak():
+    # a spike that keeps growing 1.3x per 5-minute bucket for two hours: the onset, then
+    # escalations at least escalation_gap_s apart, each escalation_factor x the last report
+    base = poisson(20.0, int(3 * DAY / 300), seed=21)
+    ramp = [round(60 * 1.3**i) for i in range(24)]
+    _, trace = feed(base + ramp)
+    reports = [s for _, s in trace[len(base):] if s.score > 0]
+    assert reports[0].onset and len(reports) >= 2
+    cfg = V.DEFAULT
+    for prev, nxt in itertools.pairwise(reports):
+        assert nxt.last_ts - prev.last_ts >= cfg.escalation_gap_s
+        assert nxt.novelty >= max(prev.novelty, 1.0) * cfg.escalation_factor
+    assert len(reports) <= 1 + 2 * 3600 / cfg.escalation_gap_s
