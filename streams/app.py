@@ -48,6 +48,11 @@ def credentials(s: Settings) -> Any:
                                  ssl_context=ctx, mechanism=s.kafka_sasl_mechanism or "PLAIN")
 
 
+def _count(raw: bytes | None) -> int:
+    agg = load_bucket(raw)
+    return 0 if agg is None else agg.count
+
+
 def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Runtime]:
     """Build the worker app and its runtime context."""
     rt = build_runtime(settings, registry)
@@ -63,6 +68,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
         producer_linger_ms=5, stream_buffer_maxsize=1024, broker_max_poll_records=500,
         table_cleanup_interval=3600.0,
+        # every Vigie topic carries orjson bytes; tables' changelogs must decode as raw too
+        key_serializer="raw", value_serializer="raw",
     )
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
                            "value_serializer": "raw"}
@@ -71,8 +78,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
     alerts_t = app.topic(topics.ALERTS.name, **raw)
     dlq_t = app.topic(topics.DLQ.name, **raw)
     tbl: dict[str, Any] = {
-        "schema": faust.Schema(key_type=str, value_type=bytes, key_serializer="raw",
-                               value_serializer="raw"),
+        # bytes keys and values: Faust then picks the raw codec for the changelog both ways,
+        # so what is written is exactly what recovery returns
+        "key_type": bytes, "value_type": bytes,
         "partitions": settings.topic_partitions}
     states = app.Table("watch-state", **tbl)
     buckets = app.Table("buckets", **tbl)
@@ -119,10 +127,12 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 await close_partition(part)
                 continue
             partial = BucketAgg.from_dict(doc)
+            wkey = partial.watch.encode()
             key = bucket_key(partial.watch, partial.bucket_start)
-            before = load_state(states.get(partial.watch))
-            ws, merged, out, late = on_partial(rt, partial, part, before,
-                                               load_bucket(buckets.get(key)))
+            before = load_state(states.get(wkey))
+            ws, merged, out, late = on_partial(
+                rt, partial, part, before, load_bucket(buckets.get(key)),
+                lambda b, w=partial.watch: _count(buckets.get(bucket_key(w, b))))
             if late is not None:
                 await dlq_t.send(value=orjson.dumps(late))
             if merged is not None:
@@ -130,22 +140,23 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if out is not None and out.fired:
                 await emit(out.fired)
             if ws != before:
-                states[partial.watch] = orjson.dumps(ws.to_dict())
+                states[wkey] = orjson.dumps(ws.to_dict())
             suppressed(partial.watch, out.suppressed if out else ())
 
     async def close_partition(part: int) -> None:
         wall = now_s()
-        for watch, raw_state in list(states.items()):
+        for wkey, raw_state in list(states.items()):
             ws = load_state(raw_state)
             if ws is None or ws.partition != part:
-                continue
+                continue  # a deleted key, or a watch of another partition
+            watch = ws.watch
             out = on_tick(rt, ws, part, wall, lambda b, w=watch: load_bucket(
                 buckets.get(bucket_key(w, b))))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
             for agg in out.closed:
                 buckets.pop(bucket_key(watch, agg.bucket_start), None)
-            states[watch] = orjson.dumps(out.state.to_dict())
+            states[wkey] = orjson.dumps(out.state.to_dict())
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)
@@ -155,7 +166,11 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
     @app.timer(settings.close_interval_s)
     async def tick() -> None:
         # every worker announces the watermarks of the input partitions it consumes
-        marks = {str(p): wm for p, wm in rt.input_watermarks.items()}
+        # (an assigned partition not read yet is announced as None: it holds buckets open)
+        marks: dict[str, float | None] = {
+            str(tp.partition): None for tp in app.consumer.assignment()
+            if tp.topic == topics.EVENTS.name}
+        marks.update({str(p): wm for p, wm in rt.input_watermarks.items()})
         value = orjson.dumps({"tick": now_s(), "wm": marks})
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)

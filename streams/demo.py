@@ -78,10 +78,9 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None =
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"worker exited with code {proc.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1.0) as resp:
-                if resp.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1.0) as resp:
+            if resp.status == 200:
+                return
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s")
 

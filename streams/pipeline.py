@@ -15,10 +15,18 @@ from streams.aggregate import BucketAgg
 from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import RANK
 from streams.enrich import build_partials, lang_bucket
-from streams.ingest import DeadLetter, decode_record, dead_letter_record
+from streams.ingest import DeadLetter, dead_letter_record, decode_record
 from streams.metrics import lang_label, platform_label
 from streams.runtime import Runtime, validator
-from streams.watch_state import VOLUME, Fired, Outcome, WatchState, close_until, early, merge_partial
+from streams.watch_state import (
+    VOLUME,
+    Fired,
+    Outcome,
+    WatchState,
+    close_until,
+    early,
+    merge_partial,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +36,9 @@ def now_s() -> float:
     return datetime.now(UTC).timestamp()
 
 
-def bucket_key(watch: str, bucket: int) -> str:
+def bucket_key(watch: str, bucket: int) -> bytes:
     """Key of the buckets table."""
-    return f"{watch}|{bucket}"
+    return f"{watch}|{bucket}".encode()
 
 
 def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
@@ -66,19 +74,27 @@ def _dead(rt: Runtime, dl: DeadLetter, topic: str, partition: int, offset: int,
     return dead_letter_record(dl, topic, partition, offset, wall)
 
 
+def _doc(raw: Any) -> Any:
+    if raw is None or isinstance(raw, (bytes, bytearray, memoryview, str)):
+        return None if not raw else orjson.loads(raw)
+    raise TypeError(f"unexpected table value type {type(raw).__name__}: {raw!r:.200}")
+
+
 def load_state(raw: bytes | None) -> WatchState | None:
-    """Decode a watch-state table value."""
-    return None if raw is None else WatchState.from_dict(orjson.loads(raw))
+    """Decode a watch-state table value (None for a missing or deleted key)."""
+    doc = _doc(raw)
+    return None if doc is None else WatchState.from_dict(doc)
 
 
 def load_bucket(raw: bytes | None) -> BucketAgg | None:
-    """Decode a buckets table value."""
-    return None if raw is None else BucketAgg.from_dict(orjson.loads(raw))
+    """Decode a buckets table value (None for a missing or deleted key)."""
+    doc = _doc(raw)
+    return None if doc is None else BucketAgg.from_dict(doc)
 
 
 def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState | None,
-               current: BucketAgg | None) -> tuple[WatchState, BucketAgg | None, Outcome | None,
-                                                   dict[str, Any] | None]:
+               current: BucketAgg | None, count_of: Callable[[int], int] | None = None,
+               ) -> tuple[WatchState, BucketAgg | None, Outcome | None, dict[str, Any] | None]:
     """Merge one partial; return (state, merged bucket or None, early outcome, late DLQ doc)."""
     m = rt.metrics
     if ws is None:
@@ -97,7 +113,7 @@ def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState |
         m.partials_duplicate.inc()
         return ws, None, None, None
     m.partials_in.inc()
-    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg)
+    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg, count_of)
     return outcome.state, merged, outcome, None
 
 
@@ -118,7 +134,7 @@ def observe_tick(rt: Runtime, partition: int, doc: dict[str, Any], wall: float) 
     """Feed a tick's input-partition watermarks to the partition clock."""
     clock = rt.clock(partition)
     for src, wm in doc.get("wm", {}).items():
-        clock.observe(src, float(wm), wall)
+        clock.observe(src, None if wm is None else float(wm), wall)
     eff = clock.effective(wall, rt.settings.idle_close_s)
     if eff is not None:
         rt.metrics.watermark_lag.labels(str(partition)).set(max(0.0, wall - eff))

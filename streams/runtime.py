@@ -72,19 +72,30 @@ class Clock:
     advanced for idle_s follows the wall clock from there, so a quiet stream still closes.
     """
 
-    sources: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sources: dict[str, tuple[float | None, float]] = field(default_factory=dict)
 
-    def observe(self, source: str, watermark_s: float, wall_s: float) -> None:
-        """Record an input partition's watermark (monotonic)."""
+    def observe(self, source: str, watermark_s: float | None, wall_s: float) -> None:
+        """Record an input partition's watermark (monotonic); None: assigned, nothing read yet."""
         prev = self.sources.get(source)
-        if prev is None or watermark_s > prev[0]:
+        if prev is None:
+            self.sources[source] = (watermark_s, wall_s)
+        elif watermark_s is not None and (prev[0] is None or watermark_s > prev[0]):
             self.sources[source] = (watermark_s, wall_s)
 
     def effective(self, wall_s: float, idle_s: float) -> float | None:
-        """The watermark buckets may close against; None before any input partition reported."""
-        if not self.sources:
-            return None
-        return min(wm + max(0.0, wall_s - since - idle_s) for wm, since in self.sources.values())
+        """The watermark buckets may close against; None while it is not known yet.
+
+        An assigned input partition that has not delivered anything holds every bucket open
+        for idle_s (its data may simply not be fetched yet); after that it is ignored.
+        """
+        marks = []
+        for wm, since in self.sources.values():
+            if wm is None:
+                if wall_s - since < idle_s:
+                    return None
+                continue
+            marks.append(wm + max(0.0, wall_s - since - idle_s))
+        return min(marks) if marks else None
 
 
 @dataclass

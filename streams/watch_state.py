@@ -12,7 +12,8 @@ from streams.detectors import volume
 
 VOLUME = "volume_spike"
 HISTORY_BUCKETS = 180
-MAX_FILL_BUCKETS = 1440  # a longer silence is handed to the detector as one gap
+MAX_FILL_BUCKETS = 1440
+MAX_PROJECTED_BUCKETS = 15  # open buckets an early check may project over  # a longer silence is handed to the detector as one gap
 
 
 @dataclass(frozen=True)
@@ -133,23 +134,33 @@ def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float,
 
 
 def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
-          cfg: volume.VolumeConfig) -> Outcome:
-    """Open an incident before its bucket closes when the partial count already is a spike."""
+          cfg: volume.VolumeConfig, count_of: Callable[[int], int] | None = None) -> Outcome:
+    """Open an incident before its bucket closes when the partial count already is a spike.
+
+    Buckets between the last closed one and this one are still open (they wait for late
+    events); the projection feeds their current counts first. Counts only grow, so a
+    projected onset is an onset.
+    """
     lc = ws.lifecycles.get(VOLUME, Lifecycle())
     if lc.incident is not None or volume.is_elevated(ws.volume):
         return Outcome(ws)
     if ws.last_closed is not None and agg.bucket_start <= ws.last_closed:
         return Outcome(ws)
-    gap_ok = ws.last_closed is None or agg.bucket_start - ws.last_closed <= bucket_s
-    if not gap_ok:  # buckets in between are still open: the projection would skip them
+    start = agg.bucket_start if ws.last_closed is None else ws.last_closed + bucket_s
+    if agg.bucket_start - start > MAX_PROJECTED_BUCKETS * bucket_s:
         return Outcome(ws)
-    projected = volume.update(ws.volume, float(agg.bucket_start), float(agg.count), cfg)
+    vs = ws.volume
+    for b in range(start, agg.bucket_start, bucket_s):
+        vs = volume.update(vs, float(b), float(count_of(b) if count_of else 0), cfg)
+    projected = volume.update(vs, float(agg.bucket_start), float(agg.count), cfg)
     sig = volume.evaluate(projected, cfg)
     if sig is None or not sig.onset:
         return Outcome(ws)
     obs = Observation(sig.severity, sig.score, sig.count, sig.expected, agg.bucket_start, True)
     ts = agg.bucket_start + bucket_s
-    new, fired, suppressed = _fire(ws, agg, obs, ts, policy, bucket_s, sig.expected)
+    # the same baseline function as at close time, so evidence does not depend on the path
+    expected = volume.expected(vs, float(agg.bucket_start), cfg)
+    new, fired, suppressed = _fire(ws, agg, obs, ts, policy, bucket_s, expected)
     return Outcome(new, tuple(fired), (suppressed,) if suppressed else ())
 
 

@@ -73,8 +73,8 @@ def produce(bootstrap: str, records: Iterable[bytes]) -> int:
     """Send raw records with kafka-python; return how many."""
     p = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=32 * 2**20)
     n = 0
-    for r in records:
-        p.send(topics.EVENTS.name, r)
+    for r in records:  # round-robin: every input partition spans the whole event time
+        p.send(topics.EVENTS.name, r, partition=n % PARTITIONS)
         n += 1
     p.flush(30)
     p.close()

@@ -137,6 +137,7 @@ def test_worker_survives_and_counts(run: Any) -> None:
     st: Stack = run["stack"]
     assert run["proc"].poll() is None, st.log()
     assert metric(st.port, "vigie_dead_letters_total", reason="not_utf8") == 1
+    assert metric(st.port, "vigie_partials_late_total") == 0  # no bucket closed too early
     assert metric(st.port, "vigie_events_in_total") == run["events"]
     assert metric(st.port, "vigie_alerts_emitted_total", watch="socgen") == len(
         [d for d in run["alerts"] if d["watch"]["id"] == "socgen"])

@@ -114,3 +114,28 @@ def test_clock_is_min_over_input_partitions_and_idle_partitions_follow_wall_cloc
     assert c.effective(1001.0, 30.0) == 400.0
     # partition 1 idle for 40 s past the 30 s grace: it advances 10 s; 0 is idle too
     assert c.effective(1070.0, 30.0) == 440.0
+
+
+def test_an_assigned_partition_not_read_yet_holds_buckets_open_for_a_while() -> None:
+    c = Clock()
+    c.observe("0", 500.0, 1000.0)
+    c.observe("1", None, 1000.0)
+    assert c.effective(1010.0, 30.0) is None  # partition 1 may not be fetched yet
+    assert c.effective(1031.0, 30.0) == 501.0  # then it is ignored (0 idle 1 s past grace)
+    c.observe("1", 300.0, 1032.0)
+    assert c.effective(1032.0, 30.0) == 300.0
+
+
+def test_early_projects_over_buckets_still_open_for_lateness() -> None:
+    spike_at = 2 * 86_400
+    buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
+    ws = WatchState(watch="w", first_bucket=T0)
+    # in-order stream, 120 s lateness: when the spike bucket arrives, the 2 before are open
+    ws = close_until(ws, float(T0 + spike_at), buckets.get, B, 120.0, POLICY, CFG).state
+    assert ws.last_closed == T0 + spike_at - 3 * B
+    spike = buckets[T0 + spike_at]
+    without = early(ws, spike, B, POLICY, CFG)  # no counts for the open buckets: zeros
+    with_counts = early(ws, spike, B, POLICY, CFG, lambda b: buckets[b].count)
+    assert [f.emission.status for f in with_counts.fired] == ["open"]
+    assert with_counts.fired[0].emission.opened_bucket == T0 + spike_at
+    assert len(without.fired) <= 1
