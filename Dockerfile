@@ -5,7 +5,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY streams ./streams
 COPY schemas ./schemas
-RUN pip install --no-cache-dir .
+# editable: the worker reads the JSON Schemas from /app/schemas at run time
+RUN pip install --no-cache-dir -e .
 RUN useradd --system --uid 10001 vigie && mkdir -p /var/lib/vigie && chown vigie /var/lib/vigie
 USER vigie
 ENV VIGIE_DATA_DIR=/var/lib/vigie VIGIE_WEB_HOST=0.0.0.0
