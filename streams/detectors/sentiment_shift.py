@@ -64,8 +64,8 @@ class SentimentShiftConfig:
     rearm_z: float = 2.0
     rearm_s: float = 1800.0
     clip_z: float = 3.0  # the baseline learns shares capped at baseline + clip_z sd
-    shift_learn_factor: float = 0.1  # weight of a shifted bucket in the baseline, at most one
-    # typical bucket's weight times this
+    max_bucket_weight: float = 3.0  # in the baseline, a bucket weighs at most 3 typical ones
+    shift_learn_factor: float = 0.1  # ... and a shifted one at most 0.1 typical one
 
 
 DEFAULT = SentimentShiftConfig()
@@ -81,6 +81,7 @@ class SentimentShiftState:
     base_neg: float = 0.0  # EW sum of negative weights
     base_n: float = 0.0  # EW sum of scored posts (mean sentiment, warm-up)
     base_sent: float = 0.0  # EW sum of sentiment
+    base_time_s: float = 0.0  # EW exposure: base_w / base_time_s is the weight per second
     tau2: float = 0.0  # EW extra-binomial variance of the bucket share
     sent_var: float = 0.0  # EW per-post variance of sentiment
     ring: tuple[Entry, ...] = ()
@@ -215,9 +216,11 @@ def _learn(state: SentimentShiftState, e: Entry, dt: float, shifted: bool,
             share = min(max(share, p_b - cfg.clip_z * sd), p_b + cfg.clip_z * sd)
             mean = min(max(mean, m_b - cfg.clip_z * sd_m), m_b + cfg.clip_z * sd_m)
         scale = 1.0
-        if shifted and warm_base:
-            typical = state.base_w * (1.0 - 0.5 ** (cfg.bucket_s / cfg.baseline_half_life_s))
-            scale = min(1.0, typical / w) * cfg.shift_learn_factor
+        if warm_base:  # one bucket (a burst, a single huge-reach post) weighs a few at most
+            typical = state.base_w / max(state.base_time_s, cfg.bucket_s) * cfg.bucket_s
+            scale = min(1.0, cfg.max_bucket_weight * typical / w)
+            if shifted:
+                scale = min(1.0, typical / w) * cfg.shift_learn_factor
         base_w += w * scale
         base_neg += share * w * scale
         base_n += n * scale
@@ -230,7 +233,8 @@ def _learn(state: SentimentShiftState, e: Entry, dt: float, shifted: bool,
         else:
             sent_var = 0.25  # a prior of the right order for scores in [-1, 1]
     return replace(state, base_w=base_w, base_neg=base_neg, base_n=base_n, base_sent=base_sent,
-                   tau2=tau2, sent_var=sent_var)
+                   base_time_s=state.base_time_s * decay + min(dt, cfg.bucket_s), tau2=tau2,
+                   sent_var=sent_var)
 
 
 def update(state: SentimentShiftState, agg: BucketAgg, ts: float,
