@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from streams.aggregate import (
     FIRST_MOVERS,
@@ -67,7 +68,7 @@ class _Acc:
         self.authors: set[int] = set()
         self.hashtags: dict[str, int] = {}
         self.langs: dict[str, int] = {}
-        self.events: list[tuple[SocialEvent, float | None, str]] = []
+        self.events: list[tuple[SocialEvent, float | None]] = []
 
 
 def _post(ev: SocialEvent, sentiment: float | None, kind: str) -> PostRef:
@@ -77,23 +78,54 @@ def _post(ev: SocialEvent, sentiment: float | None, kind: str) -> PostRef:
                    ev.author.followers + engagement, sentiment)
 
 
+def _by_reach(item: tuple[SocialEvent, float | None]) -> tuple[int, str]:
+    # PostRef.rank of the post this event becomes, without building it
+    ev = item[0]
+    return (-(ev.author.followers + ev.likes + ev.reposts + ev.replies), ev.id)
+
+
+def _by_time(item: tuple[SocialEvent, float | None]) -> tuple[float, str]:
+    ev = item[0]
+    return (ev.created_at, ev.id)
+
+
+def _by_followers(item: tuple[str, list[Any]]) -> tuple[int, str]:
+    return (-item[1][0], item[0])
+
+
 def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
-            sources: Mapping[str, int]) -> BucketAgg:
-    posts = [_post(ev, s, k) for ev, s, k in acc.events]
-    authors: dict[str, AuthorRef] = {}
-    for ev, _, k in acc.events:
-        prev = authors.get(ev.author.handle)
-        authors[ev.author.handle] = AuthorRef(
-            ev.author.handle, ev.author.followers if prev is None
-            else max(prev.followers, ev.author.followers), k,
-            1 if prev is None else prev.posts + 1)
+            sources: Mapping[str, int], kinds: KindIndex) -> BucketAgg:
+    events = acc.events
+    # handle -> [max followers, the handle's last event (its kind wins), posts]
+    authors: dict[str, list[Any]] = {}
+    for item in events:
+        au = item[0].author
+        prev = authors.get(au.handle)
+        if prev is None:
+            authors[au.handle] = [au.followers, item[0], 1]
+        else:
+            if au.followers > prev[0]:
+                prev[0] = au.followers
+            prev[1] = item[0]
+            prev[2] += 1
     hashtags = acc.hashtags
     if len(hashtags) > MAX_HASHTAGS:
         hashtags = dict(sorted(hashtags.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_HASHTAGS])
     langs = acc.langs
     if len(langs) > MAX_LANGS:
         langs = dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LANGS])
-    unique = {p.id: p for p in posts}.values()
+    # a post id seen twice counts once as evidence: its last occurrence wins
+    unique: Iterable[tuple[SocialEvent, float | None]] = events
+    if len({item[0].id for item in events}) != len(events):
+        unique = {item[0].id: item for item in events}.values()
+    # PostRef/AuthorRef (and the author kind) only for the few that are kept
+    kind = kinds.kind
+
+    def post(item: tuple[SocialEvent, float | None]) -> PostRef:
+        au = item[0].author
+        return _post(item[0], item[1], kind(watch, au.handle, au.verified))
+
+    top_authors = heapq.nsmallest(TOP_AUTHORS, authors.items(), key=_by_followers)
     return BucketAgg(
         watch=watch, bucket_start=bucket, count=acc.count, reach=acc.reach,
         reposts=acc.reposts, replies=acc.replies, negative=acc.neg, neutral=acc.neu,
@@ -101,11 +133,11 @@ def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
         max_created=acc.max_created, max_arrival=arrival_ts,
         author_hashes=tuple(heapq.nsmallest(KMV_K, acc.authors)),
         hashtags=hashtags, langs=langs,
-        top_posts=tuple(heapq.nsmallest(TOP_POSTS, unique, key=PostRef.rank)),
-        first_movers=tuple(heapq.nsmallest(FIRST_MOVERS, unique,
-                                           key=lambda p: (p.created_at, p.id))),
-        top_authors=tuple(sorted(authors.values(), key=lambda a: (-a.followers, a.handle))
-                          [:TOP_AUTHORS]),
+        top_posts=tuple(map(post, heapq.nsmallest(TOP_POSTS, unique, key=_by_reach))),
+        first_movers=tuple(map(post, heapq.nsmallest(FIRST_MOVERS, unique, key=_by_time))),
+        top_authors=tuple(
+            AuthorRef(h, followers, kind(watch, h, last.author.verified), posts)
+            for h, (followers, last, posts) in top_authors),
         sources=dict(sources),
     )
 
@@ -165,6 +197,6 @@ def build_partials(
             for tag in folded_tags:
                 acc.hashtags[tag] = acc.hashtags.get(tag, 0) + 1
             acc.langs[lang] = acc.langs.get(lang, 0) + 1
-            acc.events.append((ev, sentiment,
-                               kinds.kind(watch, ev.author.handle, ev.author.verified)))
-    return [_freeze(w, b, acc, arrival_ts, sources) for (w, b), acc in sorted(accs.items())]
+            acc.events.append((ev, sentiment))
+    return [_freeze(w, b, acc, arrival_ts, sources, kinds)
+            for (w, b), acc in sorted(accs.items())]
