@@ -244,3 +244,25 @@ def test_escalations_are_rate_limited_and_above_the_recent_peak():
         assert nxt.last_ts - prev.last_ts >= cfg.escalation_gap_s
         assert nxt.novelty >= max(prev.novelty, 1.0) * cfg.escalation_factor
     assert len(reports) <= 1 + 2 * 3600 / cfg.escalation_gap_s
+
+
+def test_onsets_score_a_margin_lower_escalations_in_full():
+    # a one-bucket blip at about twice the recent peak is a 'watch' onset, not an alert: the
+    # first buckets of a spike are weak evidence; without the margin it would alert
+    base = poisson(20.0, int(3 * DAY / 300), seed=31)
+    blip = [*base, 75, *poisson(20.0, 12, seed=32)]
+    _, trace = feed(blip)
+    st_ = trace[len(base)][1]
+    assert st_.onset and 1.5 < st_.novelty < 4.0
+    assert st_.score == V.score_of(st_.novelty) - V.DEFAULT.onset_margin
+    assert signals(trace[len(base):]) == []
+    unweighted = V.VolumeConfig(onset_margin=0.0)
+    _, trace = feed(blip, cfg=unweighted)
+    assert len(signals(trace[len(base):], unweighted)) == 1
+    # the same spike lasting and growing past 1.5x the onset is reported as an escalation,
+    # scored on its full novelty
+    grow = [*base, 75, *[85] * 6, *[300] * 6, *poisson(20.0, 12, seed=33)]
+    _, trace = feed(grow)
+    sigs = signals(trace[len(base):])
+    assert len(sigs) == 1 and not sigs[0].onset
+    assert sigs[0].score == V.score_of(sigs[0].novelty)
