@@ -73,7 +73,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
             return any(d["status"] == "resolved" and d["watch"]["id"] == "socgen" for d in docs)
 
         alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, until=resolved,
-                          timeout_s=180)
+                          timeout_s=420)
         dlq = read_all(st.broker.bootstrap, topics.DLQ.name,
                        until=lambda d: len(d) >= len(bad), timeout_s=60)
         yield {"stack": st, "proc": proc, "alerts": alerts, "dlq": dlq, "truth": truth,

@@ -47,7 +47,7 @@ def run(tmp: Path, redis_url: str, app_id: str, kill: signal.Signals | None) -> 
             st.start_worker()
         produce(st.broker.bootstrap, recs[half:])
         alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, until=_resolved,
-                          timeout_s=180)
+                          timeout_s=420)
         watches = read_watches(st.port)
         return {"alerts": alerts, "before": before_restart, "watches": watches,
                 "log": st.log(0)}
