@@ -94,3 +94,80 @@ def bank_outage(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
     if rng.random() < 0.8:
         return _fill(rng, rng.choice(OUTAGE_FR), "socgen"), "fr", ("SGpanne",)
     return _fill(rng, rng.choice(OUTAGE_EN), "socgen"), "en", ("SGdown",)
+
+
+EMPLOYEE_BIOS = (
+    "Conseillère clientèle chez SG · Paris", "Fier d'être chez Société Générale #TeamSG",
+    "Risk manager chez SG. Views are my own", "Employee at Société Générale, tweets are my own",
+    "Banque de détail chez Société Générale", "#TeamSG · ambassadeur", "Trader chez SG, avis perso",
+)
+MOBILISATION = (
+    "Fiers de notre banque, fiers de nos équipes #BecauseWeLoveSG",
+    "Nous sommes 150 000 à croire en notre maison #BecauseWeLoveSG",
+    "Derrière les gros titres, il y a des femmes et des hommes engagés #BecauseWeLoveSG",
+    "Mes collègues et moi restons mobilisés pour nos clients #BecauseWeLoveSG",
+    "Proud to work with amazing people every day #BecauseWeLoveSG",
+    "Solidaires et au service de nos clients, toujours #BecauseWeLoveSG #TeamSG",
+)
+HOSTILE = "Société Générale vole ses clients, retirez votre argent maintenant ! #SGvoleurs"
+RUGBY = (
+    "Quel match ! Merci au XV de France #AuPlusPresduXV",
+    "Société Générale partenaire du rugby depuis toujours, ça fait plaisir #AuPlusPresduXV",
+    "Ambiance incroyable au stade ce soir #AuPlusPresduXV",
+    "Le XV de France au sommet, bravo les gars #AuPlusPresduXV #rugby",
+    "Supporter du XV depuis 20 ans, jamais vu ça #AuPlusPresduXV",
+)
+VIRAL = (
+    "Ce challenge est complètement fou 😂 #DefiGlacons", "J'ai testé le #DefiGlacons, plus jamais",
+    "Who else tried the #DefiGlacons today? 😂", "Mon chat regarde le #DefiGlacons 🐱",
+)
+SPORTS = (
+    "Allez les Bleus !! #FRAARG", "Quel but incroyable #FRAARG ⚽", "Penalty ?!? #FRAARG",
+    "Match de folie ce soir #FRAARG", "What a game #FRAARG",
+)
+TELECOM_OUTAGE = (
+    "Plus d'internet depuis ce matin, la Livebox clignote, {h} une explication ? #pannefibre",
+    "Fibre Orange en panne dans tout le quartier, inadmissible #pannefibre",
+    "Réseau Orange HS, impossible de télétravailler, c'est une honte #pannefibre",
+    "Orange France internet outage again, terrible service #pannefibre",
+)
+
+
+def employee_bio(rng: random.Random) -> str:
+    """A bio with an affiliation cue."""
+    return rng.choice(EMPLOYEE_BIOS)
+
+
+def mobilisation(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """Employees rallying: partly templated, partly personal."""
+    text = rng.choice(MOBILISATION)
+    if rng.random() < 0.3:
+        text = rng.choice(("Franchement, ", "Aujourd'hui plus que jamais : ", "")) + text
+    return text, "en" if text.startswith("Proud") else "fr", ("BecauseWeLoveSG",)
+
+
+def hostile(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """Copy-paste campaign: the same text, tiny variations."""
+    return HOSTILE + rng.choice(("", "", " !!", " 😡")), "fr", ("SGvoleurs",)
+
+
+def rugby(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """Organic positive sponsorship talk."""
+    return rng.choice(RUGBY), "fr", ("AuPlusPresduXV",)
+
+
+def viral(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """An unrelated viral hashtag."""
+    text = rng.choice(VIRAL)
+    return text, "en" if text.startswith("Who") else "fr", ("DefiGlacons",)
+
+
+def sports(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """A sports hashtag wave."""
+    text = rng.choice(SPORTS)
+    return text, "en" if text.startswith("What") else "fr", ("FRAARG",)
+
+
+def telecom_outage(rng: random.Random) -> tuple[str, str, tuple[str, ...]]:
+    """A telecom outage bad buzz (Orange)."""
+    return _fill(rng, rng.choice(TELECOM_OUTAGE), "orange"), "fr", ("pannefibre",)

@@ -164,7 +164,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--sets", default="*")
     e.add_argument("--json", default=None)
     sm = sub.add_parser("simulate", help="generate a scenario stream with its ground truth")
-    sm.add_argument("--scenario", default="bank-bad-buzz")
+    sm.add_argument("--scenario", default="bank-bad-buzz",
+                    help="bank-bad-buzz, quiet-days, crisis-week, mobilisation")
     sm.add_argument("--out", required=True)
     sm.add_argument("--seed", type=int, default=7)
     b = sub.add_parser("bench", help="platform benchmark on the embedded broker")

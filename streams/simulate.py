@@ -48,12 +48,19 @@ class Burst:
     kind: str = "bad_buzz"
     journalists_after_min: float = 8.0
     journalists: tuple[str, ...] = ()
+    pool: str = "public"  # who posts: public | roster (employees) | fresh (new accounts)
+    office_hours: bool = False  # only 9:00-18:00 on weekdays, Paris time
+    name: str = ""
 
     def rate(self, t: datetime) -> float:
         """Posts per minute of the burst at t."""
         m = (t - self.onset).total_seconds() / 60.0
         if m < 0:
             return 0.0
+        if self.office_hours:
+            local = t.astimezone(PARIS)
+            if local.weekday() >= 5 or not 9 <= local.hour < 18:
+                return 0.0
         if m < self.ramp_min:
             return self.peak_per_min * (m / self.ramp_min) ** 1.5
         m -= self.ramp_min
@@ -80,7 +87,9 @@ class Scenario:
         return {
             "scenario": self.name, "start": _iso(self.start), "end": _iso(self.end),
             "incidents": [{"watch": b.watch, "type": b.kind, "onset": _iso(b.onset),
-                           "peak_per_min": b.peak_per_min} for b in self.bursts],
+                           "peak_per_min": b.peak_per_min, "name": b.name, "pool": b.pool}
+                          for b in self.bursts],
+            "roster": {"socgen": [a.handle for a in roster_pool(random.Random(ROSTER_SEED))]},
             "quiet": [{"start": _iso(a), "end": _iso(b)} for a, b in self.quiet],
         }
 
@@ -104,6 +113,23 @@ def _population(rng: random.Random, n: int) -> list[Author]:
                           rng.random() < 0.5, txt.bio(rng),
                           base + timedelta(days=rng.randint(0, 4000))))
     return out
+
+
+ROSTER_SEED = 4242
+
+
+def roster_pool(rng: random.Random, n: int = 400) -> list[Author]:
+    """Employees and ambassadors: affiliated bios, established accounts (a fixed roster)."""
+    return [Author(f"e{i}", f"sg_{txt.handle(rng, i)}", int(rng.lognormvariate(5.5, 1.0)),
+                   False, txt.employee_bio(rng), datetime(2014, 1, 1, tzinfo=UTC)
+                   + timedelta(days=rng.randint(0, 3000))) for i in range(n)]
+
+
+def fresh_pool(rng: random.Random, start: datetime, n: int = 300) -> list[Author]:
+    """New, low-follower accounts of a hostile copy-paste campaign."""
+    return [Author(f"f{i}", f"{txt.handle(rng, i)}{rng.randint(1000, 9999)}",
+                   rng.randint(0, 25), False, "", start - timedelta(days=rng.uniform(0.5, 9)))
+            for i in range(n)]
 
 
 def _journalist(handle: str, rng: random.Random) -> Author:
@@ -146,30 +172,34 @@ def _poisson(rng: random.Random, lam: float) -> int:
 def generate(sc: Scenario, seed: int = 7) -> Iterator[dict[str, Any]]:
     """Yield the scenario's events in event-time order, minute by minute."""
     rng = random.Random(seed)
-    people = _population(rng, 6000)
+    pools = {"public": _population(rng, 6000),
+             "roster": roster_pool(random.Random(ROSTER_SEED)),
+             "fresh": fresh_pool(random.Random(seed + 1), sc.start)}
+    people = pools["public"]
     seq = 0
     t = sc.start
     while t < sc.end:
-        minute: list[dict[str, Any]] = []
+        minute: list[tuple[float, Author, str, str]] = []
         act = activity(t)
         quiet = any(a <= t < b for a, b in sc.quiet)
         for watch, per_min in sc.chatter_per_min.items():
             for _ in range(_poisson(rng, per_min * act * (0.5 if quiet else 1.0))):
                 text, lang, _tags = txt.chatter(rng, watch)
-                minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+                minute.append((rng.random(), rng.choice(people), text, lang))
         for _ in range(_poisson(rng, sc.noise_per_min * act)):
             text, lang, _tags = txt.noise(rng)
-            minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+            minute.append((rng.random(), rng.choice(people), text, lang))
         for b in sc.bursts:
+            pool = pools[b.pool]
             for _ in range(_poisson(rng, b.rate(t))):
                 text, lang, _tags = b.texts(rng)
-                minute.append((rng.random(), rng.choice(people), text, lang))  # type: ignore[arg-type]
+                minute.append((rng.random(), rng.choice(pool), text, lang))
             since = (t - b.onset).total_seconds() / 60.0
             if b.journalists and b.journalists_after_min <= since < b.journalists_after_min + 1:
                 for h in b.journalists:
                     text, lang, _tags = b.texts(rng)
-                    minute.append((rng.random(), _journalist(h, rng), text, lang))  # type: ignore[arg-type]
-        for frac, author, text, lang in sorted(minute, key=lambda m: m[0]):  # type: ignore[index]
+                    minute.append((rng.random(), _journalist(h, rng), text, lang))
+        for frac, author, text, lang in sorted(minute, key=lambda m: m[0]):
             seq += 1
             yield _event(rng, t + timedelta(seconds=59.999 * frac), author, text, lang, seq)
         t += timedelta(minutes=1)
@@ -189,12 +219,16 @@ def bank_bad_buzz(end: datetime | None = None, days: float = 3.0) -> Scenario:
     )
 
 
-SCENARIOS: dict[str, Callable[..., Scenario]] = {"bank-bad-buzz": bank_bad_buzz}
+def scenarios() -> dict[str, Callable[..., Scenario]]:
+    """Every named scenario."""
+    from streams import scenarios as more
+
+    return {"bank-bad-buzz": bank_bad_buzz, **more.SCENARIOS}
 
 
 def write(name: str, out: str | Path, seed: int = 7, end: datetime | None = None) -> dict[str, Any]:
     """Write the scenario's events (JSONL) and its truth (OUT.truth.json); return the truth."""
-    sc = SCENARIOS[name](end=end)
+    sc = scenarios()[name](end=end)
     n = 0
     with Path(out).open("wb") as fh:
         for ev in generate(sc, seed):
