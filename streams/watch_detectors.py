@@ -1,0 +1,142 @@
+"""The per-watch detectors beyond volume, driven once per closed bucket (pure).
+
+Sentiment shift, influencer engagement and the combined bad-buzz score each feed their own
+alert lifecycle; the volume detector's state is read, not changed, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from streams.aggregate import BucketAgg, combine_window
+from streams.alerts.lifecycle import Lifecycle, Observation, Policy, step
+from streams.detectors import badbuzz, influencer, sentiment_shift, volume
+
+TYPES = (sentiment_shift.ALERT_TYPE, influencer.ALERT_TYPE, badbuzz.ALERT_TYPE)
+
+
+@dataclass(frozen=True)
+class DetectorConfigs:
+    """Configuration of the non-volume detectors."""
+
+    shift: sentiment_shift.SentimentShiftConfig = sentiment_shift.DEFAULT
+    influencer: influencer.InfluencerConfig = influencer.DEFAULT
+    buzz: badbuzz.BadBuzzConfig = badbuzz.DEFAULT
+
+
+@dataclass(frozen=True)
+class Window:
+    """Evidence accumulated since an incident of one type opened."""
+
+    agg: BucketAgg
+    baseline: float
+
+
+@dataclass(frozen=True)
+class DetectorStates:
+    """Per-watch states of the non-volume detectors, their lifecycles and evidence windows."""
+
+    shift: sentiment_shift.SentimentShiftState = field(
+        default_factory=sentiment_shift.initial_state)
+    influencer: influencer.InfluencerState = field(default_factory=influencer.initial_state)
+    buzz: badbuzz.BadBuzzState = field(default_factory=badbuzz.initial_state)
+    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+    windows: Mapping[str, Window] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form for the table changelog."""
+        return {
+            "shift": self.shift.to_dict(), "influencer": self.influencer.to_dict(),
+            "buzz": self.buzz.to_dict(),
+            "lifecycles": {k: v.to_dict() for k, v in self.lifecycles.items()},
+            "windows": {k: {"agg": w.agg.to_dict(), "baseline": w.baseline}
+                        for k, w in self.windows.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> DetectorStates:
+        """Inverse of to_dict (None: fresh states)."""
+        if not d:
+            return cls()
+        return cls(
+            shift=sentiment_shift.SentimentShiftState.from_dict(d["shift"]),
+            influencer=influencer.InfluencerState.from_dict(d["influencer"]),
+            buzz=badbuzz.BadBuzzState.from_dict(d["buzz"]),
+            lifecycles={k: Lifecycle.from_dict(v) for k, v in d["lifecycles"].items()},
+            windows={k: Window(BucketAgg.from_dict(w["agg"]), w["baseline"])
+                     for k, w in d["windows"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """An emission of a non-volume type, with its evidence window."""
+
+    alert_type: str
+    emission: Any
+    window: BucketAgg
+    baseline: float  # expected posts over the window (the volume baseline)
+    details: Mapping[str, Any]  # the detector's own figures, shown in the evidence
+
+
+def _observations(ds: DetectorStates, cfg: DetectorConfigs) -> dict[str, Observation | None]:
+    return {
+        sentiment_shift.ALERT_TYPE: sentiment_shift.observe(ds.shift, cfg.shift),
+        influencer.ALERT_TYPE: influencer.observe(ds.influencer, cfg.influencer),
+        badbuzz.ALERT_TYPE: badbuzz.observe(ds.buzz, cfg.buzz),
+    }
+
+
+def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeState,
+             ts_end: float, bucket_s: int, policy: Policy, cfg: DetectorConfigs,
+             volume_cfg: volume.VolumeConfig) -> tuple[DetectorStates, list[Emitted], list[str]]:
+    """Feed one closed bucket (the volume state already includes it) to every detector."""
+    ts = float(agg.bucket_start)
+    shift = sentiment_shift.update(ds.shift, agg, ts, cfg.shift)
+    infl = influencer.update(ds.influencer, agg, ts, cfg.influencer)
+    buzz = badbuzz.update(ds.buzz, badbuzz.inputs(agg, vs, shift, infl, ts, cfg.buzz,
+                                                  volume_cfg, cfg.shift), ts, cfg.buzz)
+    ds = replace(ds, shift=shift, influencer=infl, buzz=buzz)
+    lifecycles = dict(ds.lifecycles)
+    windows = dict(ds.windows)
+    emitted: list[Emitted] = []
+    suppressed: list[str] = []
+    for kind, obs in _observations(ds, cfg).items():
+        lc = lifecycles.get(kind, Lifecycle())
+        res = step(lc, watch, kind, obs, ts_end, policy)
+        lifecycles[kind] = res.state
+        em = res.emission
+        expected = vs.expected
+        win = windows.get(kind)
+        if em is not None and em.status == "open":
+            win = Window(agg, expected)
+        elif win is not None and agg.bucket_start > win.agg.bucket_start:
+            win = Window(combine_window((win.agg, agg), watch, win.agg.bucket_start),
+                         win.baseline + expected)
+        if em is not None and win is not None:
+            emitted.append(Emitted(kind, em, win.agg, win.baseline, _details(kind, ds, obs, cfg)))
+        if res.suppressed:
+            suppressed.append(f"{kind}:{res.suppressed}")
+        if res.state.incident is None:
+            windows.pop(kind, None)
+        elif win is not None:
+            windows[kind] = win
+    return replace(ds, lifecycles=lifecycles, windows=windows), emitted, suppressed
+
+
+def _details(kind: str, ds: DetectorStates, obs: Observation | None,
+             cfg: DetectorConfigs) -> dict[str, Any]:
+    out: dict[str, Any] = {"detector": kind}
+    if obs is not None:
+        out.update(value=round(obs.value, 4), detector_baseline=round(obs.baseline, 4),
+                   detector_score=round(obs.score, 4))
+    if kind == badbuzz.ALERT_TYPE:
+        sig = badbuzz.evaluate(ds.buzz, cfg.buzz)
+        if sig is not None:
+            out["components"] = {k: round(v, 4) for k, v in sig.components.items()}
+    elif kind == influencer.ALERT_TYPE:
+        out["authors"] = [{"author": s.author, "kind": s.kind, "followers": s.followers,
+                           "severity": s.severity} for s in influencer.evaluate(ds.influencer)]
+    return out

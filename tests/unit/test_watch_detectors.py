@@ -1,0 +1,56 @@
+"""The non-volume detectors driven per closed bucket: shift, influencer, bad buzz."""
+
+from __future__ import annotations
+
+import random
+
+from streams.aggregate import BucketAgg, PostRef
+from streams.alerts.lifecycle import Policy
+from streams.detectors import volume
+from streams.watch_detectors import DetectorConfigs, DetectorStates, on_close
+
+B = 60
+T0 = 1_700_000_000 - 1_700_000_000 % 86_400
+VCFG = volume.VolumeConfig(bucket_s=float(B))
+
+
+def bucket(i: int, rnd: random.Random, crisis: bool) -> BucketAgg:
+    n = rnd.randint(40, 60) if crisis else rnd.randint(3, 7)
+    neg = int(n * (0.75 if crisis else 0.2))
+    posts = ()
+    if crisis and i % 5 == 0:
+        posts = (PostRef(f"p{i}", "x", "lesechos", 1_200_000, "journalist", "SG en panne",
+                         None, float(T0 + i * B), 1_200_000, -0.7),)
+    return BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=n, negative=neg,
+                     neutral=n - neg, sentiment_sum=-0.5 * neg, reach=n * 300,
+                     reposts=n // 3 if crisis else 0, top_posts=posts)
+
+
+def run(crisis_from: int | None, n: int) -> tuple[list, DetectorStates]:
+    rnd = random.Random(5)
+    vs = volume.initial_state(VCFG)
+    ds = DetectorStates()
+    out = []
+    for i in range(n):
+        crisis = crisis_from is not None and i >= crisis_from
+        agg = bucket(i, rnd, crisis)
+        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
+        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
+                                  Policy(), DetectorConfigs(), VCFG)
+        out.extend(emitted)
+    return out, ds
+
+
+def test_a_negative_surge_with_a_journalist_opens_the_three_incidents() -> None:
+    day = 86_400 // B
+    emitted, ds = run(crisis_from=day + 600, n=day + 660)
+    opened = {e.alert_type for e in emitted if e.emission.status == "open"}
+    assert opened == {"sentiment_shift", "influencer_engaged", "bad_buzz"}, opened
+    buzz = [e for e in emitted if e.alert_type == "bad_buzz"]
+    assert any("components" in e.details for e in buzz)
+    assert DetectorStates.from_dict(ds.to_dict()) == ds
+
+
+def test_quiet_chatter_raises_nothing() -> None:
+    emitted, _ = run(crisis_from=None, n=86_400 // B + 600)
+    assert emitted == []
