@@ -17,7 +17,8 @@ whatever the number of distinct hashtags, and every parameter is in seconds.
 - Conservative bounds: the recent count is the sketch's lower bound, the baseline its upper
   bound.  Significance: overdispersed Poisson z of the decayed count (``dispersion`` = bursty).
 - Score in [0, 1] = sqrt(growth x confidence), growth = 1 - expected / count (0.5 = doubled,
-  -> 1 for a new hashtag), confidence = 1 - exp(-z / z_scale); zero below ``min_count``.
+  -> 1 for a new hashtag), confidence = 1 - exp(-z / z_scale); zero below ``min_count`` posts
+  or ``min_z``.
   A score of 0.5 needs at least a 1.33x growth.
 - Hysteresis: a hashtag enters at ``enter_score`` held for ``confirm_s`` and leaves after
   ``leave_after_s`` below ``leave_score`` (or when the recent sketch drops it); its onset is
