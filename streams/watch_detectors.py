@@ -12,9 +12,10 @@ from typing import Any
 
 from streams.aggregate import BucketAgg, combine_window
 from streams.alerts.lifecycle import Lifecycle, Observation, Policy, step
-from streams.detectors import badbuzz, influencer, sentiment_shift, volume
+from streams.detectors import badbuzz, influencer, sentiment_shift, trending, volume
 
-TYPES = (sentiment_shift.ALERT_TYPE, influencer.ALERT_TYPE, badbuzz.ALERT_TYPE)
+TYPES = (sentiment_shift.ALERT_TYPE, influencer.ALERT_TYPE, badbuzz.ALERT_TYPE,
+         trending.ALERT_TYPE)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class DetectorConfigs:
     shift: sentiment_shift.SentimentShiftConfig = sentiment_shift.DEFAULT
     influencer: influencer.InfluencerConfig = influencer.DEFAULT
     buzz: badbuzz.BadBuzzConfig = badbuzz.DEFAULT
+    trend: trending.TrendConfig = trending.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class DetectorStates:
         default_factory=sentiment_shift.initial_state)
     influencer: influencer.InfluencerState = field(default_factory=influencer.initial_state)
     buzz: badbuzz.BadBuzzState = field(default_factory=badbuzz.initial_state)
+    trend: trending.TrendState = field(default_factory=trending.initial_state)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
     windows: Mapping[str, Window] = field(default_factory=dict)
 
@@ -49,7 +52,7 @@ class DetectorStates:
         """JSON-compatible form for the table changelog."""
         return {
             "shift": self.shift.to_dict(), "influencer": self.influencer.to_dict(),
-            "buzz": self.buzz.to_dict(),
+            "buzz": self.buzz.to_dict(), "trend": self.trend.to_dict(),
             "lifecycles": {k: v.to_dict() for k, v in self.lifecycles.items()},
             "windows": {k: {"agg": w.agg.to_dict(), "baseline": w.baseline}
                         for k, w in self.windows.items()},
@@ -64,6 +67,8 @@ class DetectorStates:
             shift=sentiment_shift.SentimentShiftState.from_dict(d["shift"]),
             influencer=influencer.InfluencerState.from_dict(d["influencer"]),
             buzz=badbuzz.BadBuzzState.from_dict(d["buzz"]),
+            trend=trending.TrendState.from_dict(d["trend"]) if "trend" in d
+            else trending.initial_state(),
             lifecycles={k: Lifecycle.from_dict(v) for k, v in d["lifecycles"].items()},
             windows={k: Window(BucketAgg.from_dict(w["agg"]), w["baseline"])
                      for k, w in d["windows"].items()},
@@ -86,6 +91,7 @@ def _observations(ds: DetectorStates, cfg: DetectorConfigs) -> dict[str, Observa
         sentiment_shift.ALERT_TYPE: sentiment_shift.observe(ds.shift, cfg.shift),
         influencer.ALERT_TYPE: influencer.observe(ds.influencer, cfg.influencer),
         badbuzz.ALERT_TYPE: badbuzz.observe(ds.buzz, cfg.buzz),
+        trending.ALERT_TYPE: trending.watch_observation(ds.trend, cfg.trend),
     }
 
 
@@ -98,7 +104,8 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
     infl = influencer.update(ds.influencer, agg, ts, cfg.influencer)
     buzz = badbuzz.update(ds.buzz, badbuzz.inputs(agg, vs, shift, infl, ts, cfg.buzz,
                                                   volume_cfg, cfg.shift), ts, cfg.buzz)
-    ds = replace(ds, shift=shift, influencer=infl, buzz=buzz)
+    trend = trending.update(ds.trend, ts, agg.hashtags, cfg.trend)
+    ds = replace(ds, shift=shift, influencer=infl, buzz=buzz, trend=trend)
     lifecycles = dict(ds.lifecycles)
     windows = dict(ds.windows)
     emitted: list[Emitted] = []
@@ -136,6 +143,10 @@ def _details(kind: str, ds: DetectorStates, obs: Observation | None,
         sig = badbuzz.evaluate(ds.buzz, cfg.buzz)
         if sig is not None:
             out["components"] = {k: round(v, 4) for k, v in sig.components.items()}
+    elif kind == trending.ALERT_TYPE:
+        out["hashtags"] = [{"tag": t.tag, "count": round(t.count, 1),
+                            "baseline": round(t.baseline, 2), "score": round(t.score, 3),
+                            "trending": t.trending} for t in trending.top(ds.trend, 5, cfg.trend)]
     elif kind == influencer.ALERT_TYPE:
         out["authors"] = [{"author": s.author, "kind": s.kind, "followers": s.followers,
                            "severity": s.severity} for s in influencer.evaluate(ds.influencer)]

@@ -54,3 +54,23 @@ def test_a_negative_surge_with_a_journalist_opens_the_three_incidents() -> None:
 def test_quiet_chatter_raises_nothing() -> None:
     emitted, _ = run(crisis_from=None, n=86_400 // B + 600)
     assert emitted == []
+
+
+def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
+    rnd = random.Random(9)
+    vs = volume.initial_state(VCFG)
+    ds = DetectorStates()
+    opens = []
+    for i in range(6 * 60):
+        tags = {"sncf": rnd.randint(1, 3), "train": rnd.randint(0, 2)}
+        if i >= 300:
+            tags["grevesncf"] = 50
+        agg = BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=sum(tags.values()),
+                        hashtags=tags)
+        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
+        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
+                                  Policy(), DetectorConfigs(), VCFG)
+        opens += [e for e in emitted if e.alert_type == "trending_hashtag"
+                  and e.emission.status == "open"]
+    assert len(opens) == 1
+    assert opens[0].details["hashtags"][0]["tag"] == "grevesncf"
