@@ -54,6 +54,10 @@ class Metrics:
     watermark_lag: Gauge
     consumer_lag: Gauge
     redis_errors: Counter
+    trending_score: Gauge
+    trending_count: Gauge
+    deliveries: Counter
+    rebalances: Counter
     build_info: Info
     worker_info: Info
 
@@ -108,6 +112,16 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                            "topic partition.", ["topic", "partition"], registry=r),
         redis_errors=Counter("vigie_redis_errors_total", "Failed Redis calls (alerts still flow).",
                              ["op"], registry=r),
+        trending_score=Gauge("vigie_trending_score", "Trend score (0 to 1) of the hashtag at "
+                             "each rank; the hashtag itself is in /trending, Redis and Kafka, "
+                             "never a label.", ["scope", "rank"], registry=r),
+        trending_count=Gauge("vigie_trending_window_posts", "Recent-window posts of the hashtag "
+                             "at each rank.", ["scope", "rank"], registry=r),
+        deliveries=Counter("vigie_alert_deliveries_total", "Webhook and Grafana annotation "
+                           "deliveries, by sink and outcome (delivered, retry, dropped_*).",
+                           ["sink", "outcome"], registry=r),
+        rebalances=Counter("vigie_rebalances_total", "Consumer group rebalances seen by this "
+                           "worker.", registry=r),
         build_info=Info("vigie_build", "Vigie version.", registry=r),
         worker_info=Info("vigie_worker", "Worker identity and settings summary.", registry=r),
     )
