@@ -1,0 +1,75 @@
+"""Simulator scenarios replayed through a real worker: the expected alerts and no others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+
+from streams import scenarios, simulate, topics
+from streams.runtime import validator
+from tests.integration.harness import batched, produce, read_all, stack
+
+END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time
+DETECT_WITHIN = timedelta(minutes=20)
+
+
+def replay(tmp: Any, redis_url: str, sc: simulate.Scenario, seed: int) -> list[dict[str, Any]]:
+    lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=seed)]
+    with stack(tmp, redis_url, f"it-sc-{tmp.name[-8:]}") as st:
+        st.start_worker()
+        produce(st.broker.bootstrap, batched(lines))
+        return read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0, timeout_s=300,
+                        until=lambda docs: True)
+
+
+@pytest.fixture(scope="module")
+def crisis_week(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
+    sc = scenarios.crisis_week(end=END, days=3.0)
+    return sc, replay(tmp_path_factory.mktemp("crisis"), redis_server.url, sc, seed=31)
+
+
+@pytest.fixture(scope="module")
+def quiet(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
+    sc = scenarios.quiet_days(end=END, days=2.5)
+    return sc, replay(tmp_path_factory.mktemp("quiet"), redis_server.url, sc, seed=37)
+
+
+def _opens(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for a in alerts if a["status"] == "open"]
+
+
+def test_alerts_are_valid(crisis_week: Any) -> None:
+    v = validator("alert.v1")
+    for a in crisis_week[1]:
+        doc = {k: x for k, x in a.items() if k != "_ts"}
+        assert not list(v.iter_errors(doc)), doc
+
+
+def test_the_telecom_bad_buzz_is_detected_on_the_right_watch_in_time(crisis_week: Any) -> None:
+    sc, alerts = crisis_week
+    truth = next(i for i in sc.truth()["incidents"] if i["watch"] == "orange")
+    onset = datetime.fromisoformat(truth["onset"])
+    opens = [a for a in _opens(alerts) if a["watch"]["id"] == "orange"]
+    kinds = {a["type"] for a in opens}
+    assert kinds & {"volume_spike", "bad_buzz"}, opens
+    first = min(datetime.fromisoformat(a["opened_at"]) for a in opens
+                if a["type"] in ("volume_spike", "bad_buzz"))
+    assert onset - timedelta(minutes=1) <= first <= onset + DETECT_WITHIN, (onset, first)
+
+
+def test_no_alert_for_the_unrelated_viral_hashtag_or_the_sports_wave(crisis_week: Any) -> None:
+    _, alerts = crisis_week
+    opens = [a for a in _opens(alerts) if a["watch"]["id"] != "orange"]
+    assert opens == [], [(a["watch"]["id"], a["type"], a["opened_at"]) for a in opens]
+
+
+def test_quiet_days_raise_nothing(quiet: Any) -> None:
+    sc, alerts = quiet
+    buckets = int((sc.end - sc.start).total_seconds() // 60) * len(sc.chatter_per_min)
+    fp_rate = len(_opens(alerts)) / buckets
+    print(f"quiet-days false-positive rate: {len(_opens(alerts))} opens / {buckets} "
+          f"watch-buckets = {fp_rate:.5f}")
+    assert _opens(alerts) == [], [(a["watch"]["id"], a["type"]) for a in _opens(alerts)]
