@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from streams import kafka_shim, topics
 from streams.aggregate import BucketAgg
 from streams.pipeline import (
+    TableMemo,
     alerts_for,
     bucket_key,
     ingest_record,
@@ -48,9 +49,8 @@ def credentials(s: Settings) -> Any:
                                  ssl_context=ctx, mechanism=s.kafka_sasl_mechanism or "PLAIN")
 
 
-def _count(raw: bytes | None) -> int:
-    agg = load_bucket(raw)
-    return 0 if agg is None else agg.count
+MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
+MEMO_BUCKETS = 20_000  # decoded buckets kept per worker (the open ones matter)
 
 
 def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Runtime]:
@@ -84,6 +84,14 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         "partitions": settings.topic_partitions}
     states = app.Table("watch-state", **tbl)
     buckets = app.Table("buckets", **tbl)
+    # decoded table values, reused while the table holds the same bytes (the table decides)
+    state_memo = TableMemo(load_state, MEMO_STATES)
+    bucket_memo = TableMemo(load_bucket, MEMO_BUCKETS)
+    early_memo: dict[str, Any] = {}
+
+    def bucket_count(key: bytes) -> int:
+        agg = bucket_memo.get(key, buckets.get(key))
+        return 0 if agg is None else agg.count
     store = RedisStore(settings.redis_url or "redis://127.0.0.1:6379/0", f"vigie:{settings.app_id}",
                        settings.dedup_ttl_s, settings.redis_timeout_s,
                        lambda op: rt.metrics.redis_errors.labels(op).inc(),
@@ -129,34 +137,40 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             partial = BucketAgg.from_dict(doc)
             wkey = partial.watch.encode()
             key = bucket_key(partial.watch, partial.bucket_start)
-            before = load_state(states.get(wkey))
+            before = state_memo.get(wkey, states.get(wkey))
             ws, merged, out, late = on_partial(
-                rt, partial, part, before, load_bucket(buckets.get(key)),
-                lambda b, w=partial.watch: _count(buckets.get(bucket_key(w, b))))
+                rt, partial, part, before, bucket_memo.get(key, buckets.get(key)),
+                lambda b, w=partial.watch: bucket_count(bucket_key(w, b)), early_memo)
             if late is not None:
                 await dlq_t.send(value=orjson.dumps(late))
             if merged is not None:
-                buckets[key] = orjson.dumps(merged.to_dict())
+                raw_bucket = orjson.dumps(merged.to_dict())
+                buckets[key] = raw_bucket
+                bucket_memo.put(key, raw_bucket, merged)
             if out is not None and out.fired:
                 await emit(out.fired)
-            if ws != before:
-                states[wkey] = orjson.dumps(ws.to_dict())
+            if ws is not before:  # on_partial returns the same snapshot when nothing changed
+                raw_state = orjson.dumps(ws.to_dict())
+                states[wkey] = raw_state
+                state_memo.put(wkey, raw_state, ws)
             suppressed(partial.watch, out.suppressed if out else ())
 
     async def close_partition(part: int) -> None:
         wall = now_s()
         for wkey, raw_state in list(states.items()):
-            ws = load_state(raw_state)
+            ws = state_memo.get(wkey, raw_state)
             if ws is None or ws.partition != part:
                 continue  # a deleted key, or a watch of another partition
             watch = ws.watch
-            out = on_tick(rt, ws, part, wall, lambda b, w=watch: load_bucket(
-                buckets.get(bucket_key(w, b))))
+            out = on_tick(rt, ws, part, wall, lambda b, w=watch: bucket_memo.get(
+                bucket_key(w, b), buckets.get(bucket_key(w, b))))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
             for agg in out.closed:
                 buckets.pop(bucket_key(watch, agg.bucket_start), None)
-            states[wkey] = orjson.dumps(out.state.to_dict())
+            raw_new = orjson.dumps(out.state.to_dict())
+            states[wkey] = raw_new
+            state_memo.put(wkey, raw_new, out.state)
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)

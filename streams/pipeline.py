@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -29,6 +29,7 @@ from streams.watch_state import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def now_s() -> float:
@@ -92,8 +93,46 @@ def load_bucket(raw: bytes | None) -> BucketAgg | None:
     return None if doc is None else BucketAgg.from_dict(doc)
 
 
+class TableMemo(Generic[T]):
+    """Process-local memo of decoded table values: key -> (raw value, decoded snapshot).
+
+    The table stays the source of truth: a memo entry is used only while the table still
+    holds the very bytes it was decoded from (same object, or equal bytes after a changelog
+    recovery), so it can never serve a stale value. Snapshots are immutable, so sharing one
+    between reads is safe. At most max_items keys are kept (oldest dropped first).
+    """
+
+    __slots__ = ("_decode", "_items", "_max")
+
+    def __init__(self, decode: Callable[[Any], T | None], max_items: int) -> None:
+        self._decode = decode
+        self._items: dict[bytes, tuple[Any, T | None]] = {}
+        self._max = max_items
+
+    def get(self, key: bytes, raw: Any) -> T | None:
+        """The decoded form of raw, the current table value at key."""
+        if raw is None:  # a missing or deleted key
+            self._items.pop(key, None)
+            return None
+        hit = self._items.get(key)
+        if hit is not None and (hit[0] is raw or hit[0] == raw):
+            return hit[1]
+        value = self._decode(raw)
+        self.put(key, raw, value)
+        return value
+
+    def put(self, key: bytes, raw: Any, value: T | None) -> None:
+        """Remember that raw (just written at key) decodes to value."""
+        items = self._items
+        items.pop(key, None)  # re-inserted last: insertion order is the eviction order
+        items[key] = (raw, value)
+        if len(items) > self._max:
+            del items[next(iter(items))]
+
+
 def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState | None,
                current: BucketAgg | None, count_of: Callable[[int], int] | None = None,
+               memo: dict[str, Any] | None = None,
                ) -> tuple[WatchState, BucketAgg | None, Outcome | None, dict[str, Any] | None]:
     """Merge one partial; return (state, merged bucket or None, early outcome, late DLQ doc)."""
     m = rt.metrics
@@ -113,7 +152,8 @@ def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState |
         m.partials_duplicate.inc()
         return ws, None, None, None
     m.partials_in.inc()
-    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg, count_of)
+    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg, count_of,
+                    memo)
     return outcome.state, merged, outcome, None
 
 
