@@ -158,8 +158,13 @@ def build_partials(
 ) -> list[BucketAgg]:
     """Fold one batch into one partial aggregate per (watch, bucket) it touches."""
     accs: dict[tuple[str, int], _Acc] = {}
+    # per-batch memos of pure functions: authors and languages repeat within a batch
+    hashes: dict[str, int] = {}
+    langs: dict[str | None, str] = {}
     for ev in events:
-        tags = hashtags_of(ev)
+        tags = ev.hashtags
+        if tags is None:
+            tags = extract_hashtags(ev.text)
         watches = match(ev, tags)
         if not watches:
             continue
@@ -168,10 +173,15 @@ def build_partials(
             sentiment = scorer(ev.text, ev.lang)
         bucket = int(ev.created_at // bucket_s) * bucket_s
         # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
-        folded_tags = {fold_tag(t)[:MAX_TAG_CHARS] for t in tags}
-        followers = ev.author.followers
-        a_hash = author_hash(ev.author.id)
-        lang = lang_bucket(ev.lang)
+        folded_tags = {fold_tag(t)[:MAX_TAG_CHARS] for t in tags} if tags else ()
+        author = ev.author
+        followers = author.followers
+        a_hash = hashes.get(author.id)
+        if a_hash is None:
+            a_hash = hashes[author.id] = author_hash(author.id)
+        lang = langs.get(ev.lang)
+        if lang is None:
+            lang = langs[ev.lang] = lang_bucket(ev.lang)
         for watch in watches:
             acc = accs.get((watch, bucket))
             if acc is None:

@@ -53,12 +53,16 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
     m.records_in.inc()
     wall = now_s()
     decoded = decode_record(value, rt.limits, wall, rt.input_watermarks.get(partition, 0.0))
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str | None], int] = {}
     for ev in decoded.events:
-        k = (ev.platform, lang_bucket(ev.lang))
+        k = (ev.platform, ev.lang)
         counts[k] = counts.get(k, 0) + 1
-    for (platform, lang), n in counts.items():
-        m.events_in.labels(platform_label(platform), lang_label(lang)).inc(n)
+    by_label: dict[tuple[str, str], int] = {}
+    for (platform, lang), n in counts.items():  # raw tags first: lang_bucket once per tag
+        k2 = (platform_label(platform), lang_label(lang_bucket(lang)))
+        by_label[k2] = by_label.get(k2, 0) + n
+    for labels, n in by_label.items():
+        m.events_in.labels(*labels).inc(n)
     partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
                               arrival_s, {str(partition): offset}, rt.scorer)
     for p in partials:

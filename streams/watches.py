@@ -65,12 +65,14 @@ class WatchMatcher:
         "_keyword_tags",
         "_keywords",
         "_languages",
+        "_restricted",
         "_watches",
     )
     _watches: tuple[Watch, ...]
     _ids: tuple[str, ...]
     _by_id: MappingProxyType[str, Watch]
     _languages: tuple[frozenset[str], ...]
+    _restricted: frozenset[int]
     _keywords: PhraseTrie
     _exclude: PhraseTrie
     _keyword_tags: TagIndex
@@ -102,6 +104,8 @@ class WatchMatcher:
         init(self, "_ids", tuple(w.id for w in ordered))
         init(self, "_by_id", MappingProxyType({w.id: w for w in ordered}))
         init(self, "_languages", tuple(frozenset(w.languages) for w in ordered))
+        # indexes of the watches restricted to some languages: the only ones lang can drop
+        init(self, "_restricted", frozenset(i for i, w in enumerate(ordered) if w.languages))
         init(self, "_keywords", PhraseTrie(keywords))
         init(self, "_exclude", PhraseTrie(exclude))
         init(self, "_keyword_tags", TagIndex(keyword_tags))
@@ -138,24 +142,29 @@ class WatchMatcher:
         toks = tokens(folded)
         hits: set[int] = set()
         self._keywords.add_hits(toks, hits)
-        tag_keys = _tag_keys(hashtags, folded, "#")
-        self._keyword_tags.add_hits(tag_keys, hits)
+        tag_keys = _tag_keys(hashtags, folded, "#") if hashtags or "#" in folded else ()
+        if tag_keys:
+            self._keyword_tags.add_hits(tag_keys, hits)
         if hits and self._exclude:
             vetoed: set[int] = set()
             self._exclude.add_hits(toks, vetoed)
             hits -= vetoed
         # Explicit signals are added after the veto: exclude only disambiguates keywords.
-        self._hashtags.add_hits(tag_keys, hits)
-        if self._handles:
+        if tag_keys:
+            self._hashtags.add_hits(tag_keys, hits)
+        if self._handles and (mentions or "@" in folded):
             self._handles.add_hits(_tag_keys(mentions, folded, "@"), hits)
         if author_handle and self._authors:
             hits.update(self._authors.get(fold_tag(author_handle)))
         if not hits:
             return ()
-        if lang:
+        if lang and not self._restricted.isdisjoint(hits):
             # "fr-FR", "fr_CA" and "FR" all mean French.
             primary = lang.replace("_", "-").split("-", 1)[0].lower()
             languages = self._languages
             hits = {i for i in hits if not languages[i] or primary in languages[i]}
         ids = self._ids
+        if len(hits) == 1:
+            for i in hits:
+                return (ids[i],)
         return tuple(ids[i] for i in sorted(hits))
