@@ -50,7 +50,7 @@ def credentials(s: Settings) -> Any:
 
 
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
-MEMO_BUCKETS = 20_000  # decoded buckets kept per worker (the open ones matter)
+MEMO_BUCKETS = 4096  # decoded buckets kept per worker (the open ones are the ones reused)
 
 
 def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Runtime]:
@@ -171,6 +171,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             raw_new = orjson.dumps(out.state.to_dict())
             states[wkey] = raw_new
             state_memo.put(wkey, raw_new, out.state)
+            for agg in out.closed:  # a closed bucket is not read again: memory back
+                bucket_memo.discard(bucket_key(watch, agg.bucket_start))
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)

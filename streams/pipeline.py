@@ -125,6 +125,10 @@ class TableMemo(Generic[T]):
         self.put(key, raw, value)
         return value
 
+    def discard(self, key: bytes) -> None:
+        """Forget key (a value that will not be read again, e.g. a closed bucket)."""
+        self._items.pop(key, None)
+
     def put(self, key: bytes, raw: Any, value: T | None) -> None:
         """Remember that raw (just written at key) decodes to value."""
         items = self._items

@@ -119,3 +119,14 @@ def test_early_skips_only_during_warm_up() -> None:
     warm, buckets, spike = _warm_state()
     assert early(warm, replace(buckets[spike], count=10_000), B, POLICY, CFG,
                  lambda b: buckets[b].count).fired
+
+
+def test_memo_discard_forgets_a_closed_bucket() -> None:
+    decode, calls = _counting(load_bucket)
+    memo = TableMemo(decode, 10)
+    agg = BucketAgg(watch="w", bucket_start=60, count=1)
+    raw = orjson.dumps(agg.to_dict())
+    memo.put(b"k", raw, agg)
+    memo.discard(b"k")
+    memo.discard(b"never-there")
+    assert memo.get(b"k", raw) == agg and calls == [raw]
