@@ -49,6 +49,9 @@ def credentials(s: Settings) -> Any:
                                  ssl_context=ctx, mechanism=s.kafka_sasl_mechanism or "PLAIN")
 
 
+RETAIN_BUCKETS = 30
+
+
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
 MEMO_BUCKETS = 4096  # decoded buckets kept per worker (the open ones are the ones reused)
 
@@ -157,6 +160,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     async def close_partition(part: int) -> None:
         wall = now_s()
+        bucket_s = settings.bucket_s
         for wkey, raw_state in list(states.items()):
             ws = state_memo.get(wkey, raw_state)
             if ws is None or ws.partition != part:
@@ -166,13 +170,16 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 bucket_key(w, b), buckets.get(bucket_key(w, b))))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
-            for agg in out.closed:
-                buckets.pop(bucket_key(watch, agg.bucket_start), None)
             raw_new = orjson.dumps(out.state.to_dict())
             states[wkey] = raw_new
             state_memo.put(wkey, raw_new, out.state)
             for agg in out.closed:  # a closed bucket is not read again: memory back
                 bucket_memo.discard(bucket_key(watch, agg.bucket_start))
+            # closed buckets are kept a while: after a crash the state may come back from its
+            # changelog older than the buckets' tombstones, and must find them to re-close
+            for agg in out.closed:
+                buckets.pop(bucket_key(watch, agg.bucket_start - RETAIN_BUCKETS * bucket_s),
+                            None)
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)

@@ -119,7 +119,7 @@ def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float,
         window, window_expected = agg, expected
     elif lc.incident is not None and window is not None:
         if agg.bucket_start == window.bucket_start:  # the opening bucket, now complete
-            window = agg
+            window, window_expected = agg, expected
         elif agg.bucket_start > window.bucket_start:
             window = combine_window((window, agg), ws.watch, window.bucket_start)
             window_expected += expected
