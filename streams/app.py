@@ -28,7 +28,7 @@ from streams.pipeline import (
 from streams.redis_store import RedisStore
 from streams.runtime import Runtime, build_runtime
 from streams.settings import Settings
-from streams.watch_state import Fired
+from streams.watch_state import Fired, purgeable
 
 log = logging.getLogger(__name__)
 
@@ -170,16 +170,14 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 bucket_key(w, b), buckets.get(bucket_key(w, b))))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
-            raw_new = orjson.dumps(out.state.to_dict())
+            gone, new_state = purgeable(ws, out.state, bucket_s, RETAIN_BUCKETS)
+            raw_new = orjson.dumps(new_state.to_dict())
             states[wkey] = raw_new
-            state_memo.put(wkey, raw_new, out.state)
+            state_memo.put(wkey, raw_new, new_state)
             for agg in out.closed:  # a closed bucket is not read again: memory back
                 bucket_memo.discard(bucket_key(watch, agg.bucket_start))
-            # closed buckets are kept a while: after a crash the state may come back from its
-            # changelog older than the buckets' tombstones, and must find them to re-close
-            for agg in out.closed:
-                buckets.pop(bucket_key(watch, agg.bucket_start - RETAIN_BUCKETS * bucket_s),
-                            None)
+            for b in gone:
+                buckets.pop(bucket_key(watch, b), None)
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)

@@ -12,8 +12,9 @@ from streams.detectors import volume
 
 VOLUME = "volume_spike"
 HISTORY_BUCKETS = 180
-MAX_FILL_BUCKETS = 1440
-MAX_PROJECTED_BUCKETS = 15  # open buckets an early check may project over  # a longer silence is handed to the detector as one gap
+MAX_CLOSE_PER_CALL = 7 * 1440  # buckets closed per watch per tick (a week of 60 s buckets)
+MAX_GAP_S = 30 * 86_400  # a longer silence is handed to the detector as one gap
+MAX_PROJECTED_BUCKETS = 15  # open buckets an early check may project over
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class WatchState:
     window: BucketAgg | None = None
     window_expected: float = 0.0
     history: tuple[tuple[int, int, float, float | None, float | None], ...] = ()
+    purged_until: int | None = None  # closed buckets before this were deleted from the table
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form for the table changelog."""
@@ -52,6 +54,7 @@ class WatchState:
             "window": None if self.window is None else self.window.to_dict(),
             "window_expected": self.window_expected,
             "history": [list(h) for h in self.history],
+            "purged_until": self.purged_until,
         }
 
     @classmethod
@@ -65,6 +68,7 @@ class WatchState:
             window=None if d["window"] is None else BucketAgg.from_dict(d["window"]),
             window_expected=d["window_expected"],
             history=tuple(tuple(h) for h in d["history"]),  # type: ignore[misc]
+            purged_until=d.get("purged_until"),
         )
 
 
@@ -190,7 +194,11 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
     start = ws.first_bucket if ws.last_closed is None else ws.last_closed + bucket_s
     if last_closable < start:
         return Outcome(ws)
-    start = max(start, last_closable - (MAX_FILL_BUCKETS - 1) * bucket_s)
+    if last_closable - start > MAX_GAP_S:  # a month of silence: hand it over as one gap
+        start = last_closable - (MAX_CLOSE_PER_CALL - 1) * bucket_s
+    # bounded work per tick, never skipping a bucket: the rest closes on the next ticks, so
+    # the detector sees the same bucket sequence whatever the replay speed
+    last_closable = min(last_closable, start + (MAX_CLOSE_PER_CALL - 1) * bucket_s)
     fired: list[Fired] = []
     suppressed: list[str] = []
     closed: list[BucketAgg] = []
@@ -214,3 +222,20 @@ def _history_row(agg: BucketAgg, expected: float) -> tuple[int, int, float, floa
     neg_share = agg.negative / scored if scored else None
     mean = agg.sentiment_sum / scored if scored else None
     return (agg.bucket_start, agg.count, round(expected, 3), neg_share, mean)
+
+
+def purgeable(before: WatchState, after: WatchState, bucket_s: int,
+              retain_buckets: int) -> tuple[list[int], WatchState]:
+    """Closed buckets that may leave the buckets table, and the state that records it.
+
+    Only buckets closed before the previous tick's state (`before`, already written) minus a
+    margin go: if this tick's state write is lost in a crash while the bucket deletions get
+    through, the state recovered from its changelog still finds every bucket it must close.
+    """
+    if before.last_closed is None or after.first_bucket is None:
+        return [], after
+    cut = before.last_closed - retain_buckets * bucket_s
+    start = after.purged_until if after.purged_until is not None else after.first_bucket
+    if cut < start:
+        return [], after
+    return list(range(start, cut + 1, bucket_s)), replace(after, purged_until=cut + bucket_s)

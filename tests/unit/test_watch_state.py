@@ -139,3 +139,15 @@ def test_early_projects_over_buckets_still_open_for_lateness() -> None:
     assert [f.emission.status for f in with_counts.fired] == ["open"]
     assert with_counts.fired[0].emission.opened_bucket == T0 + spike_at
     assert len(without.fired) <= 1
+
+
+def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
+    from streams.watch_state import purgeable
+
+    before = WatchState(watch="w", first_bucket=0, last_closed=100 * B)
+    after = WatchState(watch="w", first_bucket=0, last_closed=500 * B)
+    gone, new = purgeable(before, after, B, 30)
+    assert gone == list(range(0, 70 * B + 1, B))  # not the 400 buckets closed this tick
+    assert new.purged_until == 71 * B
+    gone2, _ = purgeable(after, new, B, 30)
+    assert gone2[0] == 71 * B and gone2[-1] == 470 * B  # each bucket deleted once
