@@ -113,8 +113,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                      doc["alert_id"], doc["type"], doc["status"], doc["severity"], labels[0])
 
     def suppressed(watch: str, reasons: tuple[str, ...]) -> None:
-        for r in reasons:
-            rt.metrics.alerts_suppressed.labels(watch, "volume_spike", r).inc()
+        for r in reasons:  # "reason" for volume, "type:reason" for the other detectors
+            kind, _, reason = r.rpartition(":")
+            rt.metrics.alerts_suppressed.labels(watch, kind or "volume_spike", reason).inc()
 
     @app.agent(events_t)
     async def ingest(stream: Any) -> None:

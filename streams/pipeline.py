@@ -14,6 +14,7 @@ from streams import topics
 from streams.aggregate import BucketAgg
 from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import RANK
+from streams.detectors import trending
 from streams.enrich import build_partials, lang_bucket
 from streams.ingest import DeadLetter, dead_letter_record, decode_record
 from streams.metrics import lang_label, platform_label
@@ -29,6 +30,7 @@ from streams.watch_state import (
 )
 
 log = logging.getLogger(__name__)
+TRENDING_RANKS = 10
 T = TypeVar("T")
 
 
@@ -172,7 +174,7 @@ def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
     if wm is None:
         return Outcome(ws)
     out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
-                      rt.policy, rt.volume_cfg)
+                      rt.policy, rt.volume_cfg, rt.detector_cfgs)
     if out.closed:
         _gauges(rt, out.state, len(out.closed))
     return out
@@ -202,13 +204,18 @@ def _gauges(rt: Runtime, ws: WatchState, n_closed: int) -> None:
             m.watch_sentiment_mean.labels(w).set(mean)
     m.watch_spike_score.labels(w).set(ws.volume.score)
     level = 0
-    for t, lc in ws.lifecycles.items():
+    for t, lc in {**ws.lifecycles, **ws.detectors.lifecycles}.items():
         for sev in RANK:
             m.incidents_open.labels(w, t, sev).set(
                 1 if lc.incident is not None and lc.incident.severity == sev else 0)
         if lc.incident is not None:
             level = max(level, RANK[lc.incident.severity] + 1)
     m.watch_level.labels(w).set(level)
+    ranked = trending.top(ws.detectors.trend, TRENDING_RANKS)
+    for rank in range(1, TRENDING_RANKS + 1):  # bounded rank label; the tag is in /trending
+        row = ranked[rank - 1] if rank <= len(ranked) else None
+        m.trending_score.labels(w, str(rank)).set(row.score if row else 0.0)
+        m.trending_count.labels(w, str(rank)).set(row.count if row else 0.0)
 
 
 def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[str, Any]]:
@@ -227,27 +234,40 @@ def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[st
             score=obs.score if obs is not None else 0.0,
             peak=max(obs.value if obs is not None else 0.0, f.window.count if
                      em.status == "open" else 0.0),
-            emitted_s=wall, latency_s=latency if em.status == "open" else None)
+            emitted_s=wall, latency_s=latency if em.status == "open" else None,
+            details=dict(f.details) or None)
         errors = sorted(validator("alert.v1").iter_errors(doc), key=str)
         if errors:  # a bug, not input: log loudly, still deliver (Kafka is the source of truth)
             log.error("alert violates alert.v1 alert_id=%s error=%s", em.alert_id, errors[0])
         if latency is not None and em.status == "open":
             rt.metrics.alert_latency.labels(f.alert_type).observe(max(latency, 0.0))
         docs.append(doc)
+        rt.last_alerts.appendleft(doc)
     return docs
+
+
+def open_incidents(ws: WatchState) -> list[dict[str, Any]]:
+    """Every open incident of a watch, all alert types."""
+    lcs = {**ws.lifecycles, **ws.detectors.lifecycles}
+    return [{"alert_id": lc.incident.alert_id, "type": t, "severity": lc.incident.severity,
+             "opened_bucket": lc.incident.opened_bucket, "sequence": lc.incident.sequence}
+            for t, lc in sorted(lcs.items()) if lc.incident is not None]
 
 
 def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:
     """The current state of a watch, as published to Redis for dashboards and services."""
-    lc = ws.lifecycles.get(VOLUME)
-    inc = lc.incident if lc else None
-    hist = ws.history[-60:]
+    incidents = open_incidents(ws)
+    level = max(incidents, key=lambda i: RANK[i["severity"]])["severity"] if incidents \
+        else "normal"
+    volume_inc = next((i for i in incidents if i["type"] == VOLUME), None)
+    hist = ws.history[-180:]
     return {
-        "watch": ws.watch, "name": rt.watch_name(ws.watch),
-        "level": inc.severity if inc else "normal",
-        "open_incident": None if inc is None else {
-            "alert_id": inc.alert_id, "type": VOLUME, "severity": inc.severity,
-            "opened_bucket": inc.opened_bucket, "sequence": inc.sequence},
+        "watch": ws.watch, "name": rt.watch_name(ws.watch), "level": level,
+        "open_incident": volume_inc or (incidents[0] if incidents else None),
+        "incidents": incidents,
+        "trending": [{"tag": t.tag, "count": round(t.count, 1), "score": round(t.score, 3),
+                      "rank": t.rank, "trending": t.trending}
+                     for t in trending.top(ws.detectors.trend, 10)],
         "last_closed": ws.last_closed, "watermark": ws.watermark,
         "history": [{"bucket": b, "count": c, "expected": e, "negative_share": n,
                      "sentiment_mean": s} for b, c, e, n, s in hist],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -20,6 +21,7 @@ from streams.metrics import Metrics, catalogue, init_build_info
 from streams.models import SocialEvent
 from streams.settings import Settings
 from streams.text.normalize import fold_tag
+from streams.watch_detectors import DetectorConfigs
 from streams.watches import Watch, WatchMatcher, load_watches
 
 SCHEMA_DIRS = (Path(__file__).resolve().parent.parent / "schemas",)
@@ -77,9 +79,7 @@ class Clock:
     def observe(self, source: str, watermark_s: float | None, wall_s: float) -> None:
         """Record an input partition's watermark (monotonic); None: assigned, nothing read yet."""
         prev = self.sources.get(source)
-        if prev is None:
-            self.sources[source] = (watermark_s, wall_s)
-        elif watermark_s is not None and (prev[0] is None or watermark_s > prev[0]):
+        if prev is None or (watermark_s is not None and (prev[0] is None or watermark_s > prev[0])):
             self.sources[source] = (watermark_s, wall_s)
 
     def effective(self, wall_s: float, idle_s: float) -> float | None:
@@ -110,6 +110,8 @@ class Runtime:
     volume_cfg: volume.VolumeConfig
     metrics: Metrics
     scorer: Scorer | None
+    detector_cfgs: DetectorConfigs | None = None
+    last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     clocks: dict[int, Clock] = field(default_factory=dict)
 
@@ -166,4 +168,5 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
         volume_cfg=volume.VolumeConfig(bucket_s=float(settings.bucket_s)),
         metrics=metrics,
         scorer=_scorer(settings.score_sentiment),
+        detector_cfgs=DetectorConfigs() if settings.detectors_enabled else None,
     )

@@ -23,8 +23,9 @@ def quiet_days(end: datetime | None = None, days: float = 3.0) -> Scenario:
 
 
 def crisis_week(end: datetime | None = None, days: float = 4.0) -> Scenario:
-    """Several watches, FR/EN; a telecom bad buzz that builds up with journalists joining,
-    an unrelated viral hashtag and a sports wave (both must not alert), and quiet days."""
+    """Several watches, FR/EN, daily and weekly rhythm; a telecom bad buzz that builds up with
+    journalists joining, an unrelated viral hashtag and a sports wave (both must not alert).
+    Quiet days are their own scenario (quiet-days)."""
     e = _end(end)
     start = e - timedelta(days=days)
     return Scenario(
@@ -40,7 +41,6 @@ def crisis_week(end: datetime | None = None, days: float = 4.0) -> Scenario:
                   decay_min=30, peak_per_min=120, texts=txt.sports, kind="sports_wave",
                   name="FRAARG"),
         ],
-        quiet=[(start, start + timedelta(days=1, hours=12))],
     )
 
 

@@ -82,6 +82,9 @@ class Settings:
         "Cap on update alerts per incident per hour of event time."))
     resolve_after_s: int = field(default=600, metadata=_meta(
         "An incident resolves after its signal stays normal for this long (event time)."))
+    detectors_enabled: bool = field(default=True, metadata=_meta(
+        "Run the sentiment-shift, influencer, bad-buzz and trending-hashtag detectors besides "
+        "volume spikes."))
     score_sentiment: bool = field(default=True, metadata=_meta(
         "Score the sentiment of matched posts that carry none upstream."))
     # --- Input limits ------------------------------------------------------------------

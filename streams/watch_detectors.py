@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams.aggregate import BucketAgg, combine_window
-from streams.alerts.lifecycle import Lifecycle, Observation, Policy, step
+from streams.alerts.lifecycle import RANK, Lifecycle, Observation, Policy, step
 from streams.detectors import badbuzz, influencer, sentiment_shift, trending, volume
 
 TYPES = (sentiment_shift.ALERT_TYPE, influencer.ALERT_TYPE, badbuzz.ALERT_TYPE,
@@ -26,6 +26,9 @@ class DetectorConfigs:
     influencer: influencer.InfluencerConfig = influencer.DEFAULT
     buzz: badbuzz.BadBuzzConfig = badbuzz.DEFAULT
     trend: trending.TrendConfig = trending.DEFAULT
+    # the lowest level that may OPEN an incident, per type (a quiet day's watch-level bad-buzz
+    # score is noise; an open incident still follows every level)
+    min_open: Mapping[str, str] = field(default_factory=lambda: {badbuzz.ALERT_TYPE: "warning"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,10 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
     suppressed: list[str] = []
     for kind, obs in _observations(ds, cfg).items():
         lc = lifecycles.get(kind, Lifecycle())
+        floor = cfg.min_open.get(kind)
+        if (lc.incident is None and obs is not None and floor is not None and obs.severity
+                and RANK[obs.severity] < RANK[floor]):
+            obs = None
         res = step(lc, watch, kind, obs, ts_end, policy)
         lifecycles[kind] = res.state
         em = res.emission

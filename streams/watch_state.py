@@ -9,6 +9,7 @@ from typing import Any
 from streams.aggregate import BucketAgg, combine_window
 from streams.alerts.lifecycle import Emission, Lifecycle, Observation, Policy, step
 from streams.detectors import volume
+from streams.watch_detectors import DetectorConfigs, DetectorStates, on_close
 
 VOLUME = "volume_spike"
 HISTORY_BUCKETS = 180
@@ -26,6 +27,7 @@ class Fired:
     window: BucketAgg
     baseline: float
     bucket_s: int
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class WatchState:
     window_expected: float = 0.0
     history: tuple[tuple[int, int, float, float | None, float | None], ...] = ()
     purged_until: int | None = None  # closed buckets before this were deleted from the table
+    detectors: DetectorStates = field(default_factory=DetectorStates)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form for the table changelog."""
@@ -55,6 +58,7 @@ class WatchState:
             "window_expected": self.window_expected,
             "history": [list(h) for h in self.history],
             "purged_until": self.purged_until,
+            "detectors": self.detectors.to_dict(),
         }
 
     @classmethod
@@ -69,6 +73,7 @@ class WatchState:
             window_expected=d["window_expected"],
             history=tuple(tuple(h) for h in d["history"]),  # type: ignore[misc]
             purged_until=d.get("purged_until"),
+            detectors=DetectorStates.from_dict(d.get("detectors")),
         )
 
 
@@ -185,7 +190,7 @@ def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
 
 def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg | None],
                 bucket_s: int, lateness_s: float, policy: Policy,
-                cfg: volume.VolumeConfig) -> Outcome:
+                cfg: volume.VolumeConfig, detectors: DetectorConfigs | None = None) -> Outcome:
     """Close every bucket whose end is at or before watermark - lateness, oldest first."""
     ws = replace(ws, watermark=max(ws.watermark, watermark))
     last_closable = int((ws.watermark - lateness_s) // bucket_s) * bucket_s - bucket_s
@@ -212,6 +217,13 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
         fired.extend(f)
         if s:
             suppressed.append(s)
+        if detectors is not None:  # sentiment shift, influencers, bad buzz, trending hashtags
+            ds, emitted, sup = on_close(ws.detectors, ws.watch, agg, vs, b + bucket_s,
+                                        bucket_s, policy, detectors, cfg)
+            ws = replace(ws, detectors=ds)
+            fired.extend(Fired(e.alert_type, e.emission, e.window, e.baseline, bucket_s,
+                               e.details) for e in emitted)
+            suppressed.extend(sup)
         closed.append(agg)
     return Outcome(ws, tuple(fired), tuple(suppressed), tuple(closed))
 

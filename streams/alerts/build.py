@@ -84,9 +84,12 @@ def build_alert(*, alert_id: str, alert_type: str, status: str, severity: str, s
                 reason: str, watch_id: str, watch_name: str, opened_bucket: int,
                 event_ts: float, window: BucketAgg, bucket_s: int, baseline: float,
                 score: float, peak: float, emitted_s: float,
-                latency_s: float | None = None) -> dict[str, Any]:
+                latency_s: float | None = None,
+                details: dict[str, Any] | None = None) -> dict[str, Any]:
     """A complete alert.v1 document."""
     ev = evidence(window, baseline, score, peak)
+    if details:  # the detector's own figures (shift z, bad-buzz components, trending tags...)
+        ev["detector"] = details
     doc: dict[str, Any] = {
         "schema_version": ALERT_SCHEMA,
         "alert_id": alert_id,

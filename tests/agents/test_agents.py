@@ -114,7 +114,8 @@ async def test_per_watch_closes_buckets_from_ticks_and_alerts(driver: Any) -> No
     alerts = producer.values(topics.ALERTS.name)
     socgen = [a for a in alerts if a["watch"]["id"] == "socgen"]
     assert [a["status"] for a in socgen][:1] == ["open"]
-    assert all(a["watch"]["id"] == "socgen" for a in alerts), alerts
+    assert all(a["watch"]["id"] == "socgen" for a in alerts), [
+        (a["watch"]["id"], a["type"], a["status"], a["evidence"].get("detector")) for a in alerts]
     v = validator("alert.v1")
     assert all(not list(v.iter_errors(a)) for a in alerts)
     # state goes to the changelogs; closed buckets are deleted (tombstones)
