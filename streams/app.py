@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -50,6 +51,7 @@ def credentials(s: Settings) -> Any:
 
 
 RETAIN_BUCKETS = 30
+LIVE_PAGE = Path(__file__).resolve().parent / "web" / "live.html"
 
 
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
@@ -207,11 +209,37 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "app_id": settings.app_id})
 
+    def views() -> list[dict[str, Any]]:
+        return sorted((redis_view(ws, rt) for _, raw_state in list(states.items())
+                       if (ws := load_state(raw_state)) is not None), key=lambda v: v["watch"])
+
     @app.page("/watches")
     async def watches_view(web: Any, request: Any) -> Any:
-        views = [redis_view(ws, rt) for _, raw_state in list(states.items())
-                 if (ws := load_state(raw_state)) is not None]
-        return web.json({"watches": views})
+        return web.json({"watches": views()})
+
+    @app.page("/trending")
+    async def trending_view(web: Any, request: Any) -> Any:
+        # hashtags of every watch on this worker, best trend score first
+        rows = [{**t, "watch": v["watch"]} for v in views() for t in v["trending"]]
+        return web.json({"trending": sorted(rows, key=lambda r: -r["score"])[:20]})
+
+    @app.page("/trending/{watch}")
+    async def trending_watch_view(web: Any, request: Any, watch: str) -> Any:
+        for v in views():
+            if v["watch"] == watch:
+                return web.json({"watch": watch, "trending": v["trending"]})
+        return web.json({"error": f"unknown watch {watch!r} on this worker"}, status=404)
+
+    @app.page("/api/state")
+    async def state_view(web: Any, request: Any) -> Any:
+        vs = views()
+        tags = sorted(({**t, "watch": v["watch"]} for v in vs for t in v["trending"]),
+                      key=lambda r: -r["score"])[:15]
+        return web.json({"watches": vs, "alerts": list(rt.last_alerts), "trending": tags})
+
+    @app.page("/live")
+    async def live_view(web: Any, request: Any) -> Any:
+        return web.html(LIVE_PAGE.read_text(encoding="utf-8"))
 
     app.vigie_runtime = rt  # type: ignore[attr-defined]
     app.vigie_store = store  # type: ignore[attr-defined]
