@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,12 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 await dlq_t.send(value=orjson.dumps(d))
             rt.input_watermarks[msg.partition] = wm
 
+    def partial_counts(watch: str) -> Callable[[int], int]:
+        return lambda b: bucket_count(bucket_key(watch, b))
+
+    def closed_buckets(watch: str) -> Callable[[int], BucketAgg | None]:
+        return lambda b: bucket_memo.get(bucket_key(watch, b), buckets.get(bucket_key(watch, b)))
+
     @app.agent(partials_t)
     async def per_watch(stream: Any) -> None:
         async for event in stream.events():
@@ -146,7 +153,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             before = state_memo.get(wkey, states.get(wkey))
             ws, merged, out, late = on_partial(
                 rt, partial, part, before, bucket_memo.get(key, buckets.get(key)),
-                lambda b, w=partial.watch: bucket_count(bucket_key(w, b)), early_memo)
+                partial_counts(partial.watch), early_memo)
             if late is not None:
                 await dlq_t.send(value=orjson.dumps(late))
             if merged is not None:
@@ -169,8 +176,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if ws is None or ws.partition != part:
                 continue  # a deleted key, or a watch of another partition
             watch = ws.watch
-            out = on_tick(rt, ws, part, wall, lambda b, w=watch: bucket_memo.get(
-                bucket_key(w, b), buckets.get(bucket_key(w, b))))
+            out = on_tick(rt, ws, part, wall, closed_buckets(watch))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
             gone, new_state = purgeable(ws, out.state, bucket_s, RETAIN_BUCKETS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -76,10 +77,8 @@ class RedisStore:
 
     async def close(self) -> None:
         """Close the connection pool."""
-        try:
+        with contextlib.suppress(RedisError, OSError):
             await self._client.aclose()
-        except (RedisError, OSError):
-            pass
 
     def _failed(self, op: str, exc: BaseException) -> None:
         self._on_error(op)

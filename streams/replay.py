@@ -101,4 +101,4 @@ async def replay(producer: AIOKafkaProducer, path: str | Path, *, speed: float |
 def producer_for(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
     """A producer tuned for batched JSON records."""
     return AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks=1,
-                            max_request_size=16 * 1024 * 1024, **kwargs)  # type: ignore[arg-type]
+                            max_request_size=16 * 1024 * 1024, **kwargs)

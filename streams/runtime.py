@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -115,7 +116,7 @@ class Runtime:
     input_watermarks: dict[int, float] = field(default_factory=dict)
     clocks: dict[int, Clock] = field(default_factory=dict)
 
-    def match(self, ev: SocialEvent, hashtags: tuple[str, ...]) -> tuple[str, ...]:
+    def match(self, ev: SocialEvent, hashtags: Sequence[str]) -> Sequence[str]:
         """Watches an event belongs to."""
         return self.matcher.match(ev.text, hashtags, ev.mentions or (), ev.author.handle,
                                   ev.lang)

@@ -71,7 +71,7 @@ class WatchState:
             lifecycles={k: Lifecycle.from_dict(v) for k, v in d["lifecycles"].items()},
             window=None if d["window"] is None else BucketAgg.from_dict(d["window"]),
             window_expected=d["window_expected"],
-            history=tuple(tuple(h) for h in d["history"]),  # type: ignore[misc]
+            history=tuple(tuple(h) for h in d["history"]),
             purged_until=d.get("purged_until"),
             detectors=DetectorStates.from_dict(d.get("detectors")),
         )
@@ -118,8 +118,8 @@ def normal_ceiling(expected: float) -> float:
     return max(1.5 * expected, expected + 3.0 * expected ** 0.5, 2.0)
 
 
-def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float,
-          policy: Policy, bucket_s: int, expected: float) -> tuple[WatchState, list[Fired], str | None]:
+def _fire(ws: WatchState, agg: BucketAgg, obs: Observation | None, ts: float, policy: Policy,
+          bucket_s: int, expected: float) -> tuple[WatchState, list[Fired], str | None]:
     lc = ws.lifecycles.get(VOLUME, Lifecycle())
     res = step(lc, ws.watch, VOLUME, obs, ts, policy)
     window, window_expected = ws.window, ws.window_expected
