@@ -90,12 +90,14 @@ def _worker(ph: Phase) -> Iterator[Popen[bytes]]:
 
 
 def _drain(url: str, proc: Popen[bytes], quiet_s: float = 1.0, timeout_s: float = 60.0) -> float:
-    """Wait until merged partials stop increasing for quiet_s; return the seconds waited."""
+    """Wait until merged partials and closed buckets stop increasing for quiet_s (the worker
+    has merged its backlog and closed the history's buckets); return the seconds waited."""
     start = time.monotonic()
     last, since = -1.0, start
     while time.monotonic() - start < timeout_s and proc.poll() is None:
         with contextlib.suppress(OSError):
-            n = kb.scrape(url).get("vigie_partials_in_total", 0.0)
+            m = kb.scrape(url)
+            n = m.get("vigie_partials_in_total", 0.0) + m.get("vigie_buckets_closed_total", 0.0)
             if n != last:
                 last, since = n, time.monotonic()
             elif time.monotonic() - since >= quiet_s:
