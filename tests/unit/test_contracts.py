@@ -450,7 +450,7 @@ def partial_agg(draw: st.DrawFn) -> BucketAgg:
        severity=st.sampled_from(["watch", "warning", "crisis"]),
        alert_type=st.sampled_from(["volume_spike", "sentiment_shift", "trending_hashtag",
                                    "influencer_engaged", "bad_buzz", "mobilisation"]),
-       # detectors floor their expected count (volume: one post a day); and build.py guards a tiny one
+       # detectors floor their expected count; build.py guards a tiny one
        baseline=st.just(0.0) | st.floats(1e-6, 1e7), score=st.floats(-1.0, 2.0),
        latency_s=st.one_of(st.none(), st.floats(-5.0, 3600.0)),
        watch_name=st.text(min_size=1, max_size=60))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,7 +66,7 @@ def test_material_change_updates_are_spaced_and_capped() -> None:
         if r.emission:
             reasons.append((t, r.emission.reason))
     times = [t for t, _ in reasons]
-    assert all(b - a >= P.min_update_gap_s for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= P.min_update_gap_s for a, b in itertools.pairwise(times))
     for t in times:  # at most 3 updates in any hour
         assert sum(1 for u in times if t - 3600 < u <= t) <= P.max_updates_per_hour
 

@@ -42,7 +42,7 @@ def run(buckets: dict[int, BucketAgg], step_s: int = 600) -> tuple[WatchState, l
 def test_spike_opens_once_and_resolves() -> None:
     spike_at = 2 * 86_400 + 14 * 3600
     buckets = series(3, spike_at, 1800, rate=4, spike_rate=80)
-    ws, fired = run(buckets)
+    _ws, fired = run(buckets)
     statuses = [(f.emission.status, f.emission.alert_id) for f in fired]
     opens = [s for s in statuses if s[0] == "open"]
     assert len(opens) == 1, statuses
