@@ -73,6 +73,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         broker_heartbeat_interval=1.0, table_standby_replicas=0, topic_allow_declare=True,
         consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
         producer_linger_ms=5, stream_buffer_maxsize=1024, broker_max_poll_records=500,
+        # a batched record is ~300 KB: fetch several per partition per round trip
+        consumer_max_fetch_size=8 * 1024 * 1024,
         table_cleanup_interval=3600.0,
         # every Vigie topic carries orjson bytes; tables' changelogs must decode as raw too
         key_serializer="raw", value_serializer="raw",
