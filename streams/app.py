@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 import orjson
+from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import kafka_shim, topics
@@ -30,6 +31,7 @@ from streams.pipeline import (
 from streams.redis_store import RedisStore
 from streams.runtime import Runtime, build_runtime
 from streams.settings import Settings
+from streams.sinks import build_sinks
 from streams.watch_state import Fired, purgeable
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,11 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                        lambda op: rt.metrics.redis_errors.labels(op).inc(),
                        settings.redis_password)
 
+    sinks = build_sinks(settings, rt.metrics)
+    # Faust's own sensor, on the same registry: served by /metrics with the vigie_* catalogue
+    setup_prometheus_sensors(app, pattern="/faust-metrics", registry=rt.metrics.registry,
+                             name_prefix="faust")
+
     async def emit(fired: tuple[Fired, ...]) -> None:
         for doc in alerts_for(rt, fired, now_s()):
             labels = (doc["watch"]["id"], doc["type"])
@@ -114,6 +121,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             await alerts_t.send(key=doc["watch"]["id"].encode(), value=orjson.dumps(doc))
             rt.metrics.alerts_emitted.labels(*labels, doc["severity"], doc["status"]).inc()
             await store.record_alert(doc)
+            for sink in sinks:  # non-blocking: bounded queues drained in the background
+                sink.submit(doc)
             log.info("alert alert_id=%s type=%s status=%s severity=%s watch=%s",
                      doc["alert_id"], doc["type"], doc["status"], doc["severity"], labels[0])
 
@@ -207,6 +216,18 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)
         await store.flush()
+
+    @app.timer(5.0)
+    async def consumer_lag() -> None:
+        # Faust has no lag metric: end offset (fetch high watermark) minus committed offset
+        consumer = app.consumer
+        committed = getattr(consumer, "_committed_offset", {})
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            done = committed.get(tp)
+            if high is not None:
+                rt.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
+                    max(0, high - (done or 0)))
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ENV_PREFIX = "VIGIE_"
-SECRET_FIELDS = frozenset({"kafka_sasl_password", "redis_password", "webhook_secret"})
+SECRET_FIELDS = frozenset({"kafka_sasl_password", "redis_password", "webhook_secret",
+                           "chat_webhook_url", "grafana_token"})
 MASK = "***"
 
 
@@ -95,8 +96,21 @@ class Settings:
     max_text_chars: int = field(default=20_000, metadata=_meta(
         "Longer texts are rejected (reason invalid)."))
     # --- Delivery ----------------------------------------------------------------------
+    webhook_url: str = field(default="", metadata=_meta(
+        "Generic webhook receiving every alert as alert.v1 JSON, HMAC-signed. Empty: off."))
     webhook_secret: str = field(default="", metadata=_meta(
         "HMAC-SHA256 secret of the generic webhook.", secret=True))
+    chat_webhook_url: str = field(default="", metadata=_meta(
+        "Slack/Teams incoming-webhook URL (the URL is a credential: masked). Empty: off.",
+        secret=True))
+    chat_webhook_flavor: str = field(default="slack", metadata=_meta(
+        "slack, teams_messagecard or teams_adaptive."))
+    chat_min_severity: str = field(default="warning", metadata=_meta(
+        "Lowest severity sent to the chat webhook (watch, warning, crisis)."))
+    grafana_url: str = field(default="", metadata=_meta(
+        "Grafana base URL for alert annotations. Empty: off."))
+    grafana_token: str = field(default="", metadata=_meta(
+        "Grafana service-account token for annotations.", secret=True))
 
     @property
     def embedded_kafka(self) -> bool:

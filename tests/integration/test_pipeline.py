@@ -6,6 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import http.server
+import threading
+import time
+
 import orjson
 import pytest
 import redis
@@ -14,6 +18,7 @@ from streams import simulate, topics
 from streams.runtime import validator
 from tests.integration.harness import Stack, batched, metric, produce, read_all, stack
 
+SECRET = "it-webhook-secret"
 END = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)  # a Thursday evening, Paris time
 
 
@@ -59,12 +64,28 @@ def bad_records() -> dict[str, bytes]:
 EXPECTED_REASON = {"deep_nesting": "invalid_json", "nan": "invalid_json"}
 
 
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append((dict(self.headers), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
     lines, truth = scenario()
     tmp = tmp_path_factory.mktemp("pipeline")
     with stack(tmp, redis_server.url, f"it-pipe-{tmp.name[-6:]}") as st:
-        proc = st.start_worker()
+        hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        proc = st.start_worker(webhook_url=f"http://127.0.0.1:{hook.server_port}/alerts",
+                               webhook_secret=SECRET)
         produce(st.broker.bootstrap, batched(lines))
         bad = bad_records()
         produce(st.broker.bootstrap, bad.values())
@@ -76,8 +97,10 @@ def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
                           timeout_s=420)
         dlq = read_all(st.broker.bootstrap, topics.DLQ.name,
                        until=lambda d: len(d) >= len(bad), timeout_s=60)
+        time.sleep(2.0)  # the webhook queue drains in the background
         yield {"stack": st, "proc": proc, "alerts": alerts, "dlq": dlq, "truth": truth,
-               "bad": bad, "events": len(lines)}
+               "bad": bad, "events": len(lines), "hooked": list(_Hook.received)}
+        hook.shutdown()
 
 
 def test_every_alert_is_valid_alert_v1(run: Any) -> None:
@@ -165,3 +188,16 @@ def test_redis_holds_the_watch_state_and_the_dedup_ledger(run: Any) -> None:
 def test_log_has_no_traceback(run: Any, tmp_path: Path) -> None:
     log = run["stack"].log()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_alerts_reach_a_real_signed_webhook(run: Any) -> None:
+    from streams.delivery import verify
+
+    hooked = run["hooked"]
+    assert hooked, "no webhook delivery"
+    for headers, body in hooked:
+        assert verify(SECRET, headers["X-Vigie-Timestamp"], body, headers["X-Vigie-Signature"],
+                      tolerance_s=3600)
+    sent = {orjson.loads(b)["dedup_key"] for _, b in hooked}
+    emitted = {a["dedup_key"] for a in run["alerts"]}
+    assert sent <= emitted and len(sent) == len(emitted)
