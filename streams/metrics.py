@@ -127,6 +127,14 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
     )
 
 
-def init_build_info(m: Metrics) -> None:
-    """Set the build info once."""
+REDIS_OPS = ("claim", "publish_state", "record_alert")
+
+
+def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = ()) -> None:
+    """Set the build info once, and create the bounded label sets that count rare events, so
+    the series exist at 0 (rate() and alert rules see them before the first error)."""
     m.build_info.info({"version": __version__})
+    for reason in dead_letter_reasons:
+        m.dead_letters.labels(reason)
+    for op in REDIS_OPS:
+        m.redis_errors.labels(op)

@@ -17,7 +17,7 @@ import jsonschema
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
 from streams.enrich import KindIndex, Scorer
-from streams.ingest import Limits
+from streams.ingest import REASONS, Limits
 from streams.metrics import Metrics, catalogue, init_build_info
 from streams.models import SocialEvent
 from streams.settings import Settings
@@ -148,7 +148,7 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
     """Everything derived from settings, built once per worker."""
     watches = load_watches(settings.watches_file or default_watches_path())
     metrics = catalogue(registry)
-    init_build_info(metrics)
+    init_build_info(metrics, REASONS)
     return Runtime(
         settings=settings,
         matcher=WatchMatcher(watches),

@@ -1,0 +1,132 @@
+"""promtool checks, and a real Prometheus scraping a live worker: every PromQL expression of the
+dashboards and the rules parses and finds the metrics it names."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from streams import simulate
+from streams.embedded import free_port
+from tests.integration.harness import batched, metric, produce, stack
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = sorted((ROOT / "infra/prometheus/rules").glob("*.yml"))
+DASHBOARDS = sorted((ROOT / "infra/grafana/dashboards").glob("*.json"))
+
+
+def _ensure_prometheus() -> None:
+    """Debian's prometheus package provides promtool and the server; install it if missing."""
+    if shutil.which("promtool") and shutil.which("prometheus"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.fail("promtool/prometheus missing and cannot be installed (need root + apt)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+                       "prometheus"], env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+                        "prometheus"], env=env, capture_output=True, check=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prometheus_installed() -> None:
+    _ensure_prometheus()
+
+
+def expressions() -> list[str]:
+    """Every PromQL expression of the rules and the dashboards ($watch = socgen)."""
+    out = []
+    for f in RULES:
+        for group in yaml.safe_load(f.read_text())["groups"]:
+            out += [r["expr"] for r in group["rules"]]
+    for f in DASHBOARDS:
+        for panel in json.loads(f.read_text())["panels"]:
+            out += [t["expr"].replace("$watch", "socgen") for t in panel["targets"]]
+    return out
+
+
+def test_promtool_checks_rules_and_config(tmp_path: Path) -> None:
+    for f in RULES:
+        r = subprocess.run(["promtool", "check", "rules", str(f)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    cfg = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
+    cfg["rule_files"] = [str(f) for f in RULES]  # the container path, here
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(cfg))
+    r = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("prom")
+    sc = simulate.bank_bad_buzz(end=datetime(2026, 3, 12, 21, 0, tzinfo=UTC), days=1.5)
+    lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)]
+    with stack(tmp, redis_server.url, f"it-prom-{tmp.name[-6:]}") as st:
+        st.start_worker()
+        produce(st.broker.bootstrap, batched(lines))
+        deadline = time.monotonic() + 120
+        while metric(st.port, "vigie_alerts_emitted_total") == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        port = free_port()
+        cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+               "rule_files": [str(f) for f in RULES],
+               "scrape_configs": [{"job_name": "vigie", "static_configs": [
+                   {"targets": [f"127.0.0.1:{st.port}"]}]}]}
+        (tmp / "prom.yml").write_text(yaml.safe_dump(cfg))
+        proc = subprocess.Popen(
+            ["prometheus", f"--config.file={tmp / 'prom.yml'}",
+             f"--storage.tsdb.path={tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=(tmp / "prometheus.log").open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if _query(url, 'count(up{job="vigie"} == 1)')["result"]:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.5)
+            time.sleep(3.0)  # a few scrapes, so rate() has two samples
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _query(url: str, expr: str) -> dict[str, Any]:
+    q = urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{q}", timeout=5) as r:
+        doc = json.loads(r.read())
+    assert doc["status"] == "success", (expr, doc)
+    return dict(doc["data"])
+
+
+def test_every_expression_parses_and_its_metrics_exist(live: str) -> None:
+    exprs = expressions()
+    assert exprs
+    missing = []
+    for expr in exprs:
+        _query(live, expr)  # parses and evaluates on the server
+        bare = re.sub(r'"[^"]*"', '""', expr)  # label values are not metric names
+        for name in set(re.findall(r"\b(?:vigie_[a-z0-9_]+|up)\b", bare)):
+            if not _query(live, f"count({{__name__=\"{name}\"}})")["result"]:
+                missing.append((name, expr))
+    assert missing == [], missing
