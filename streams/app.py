@@ -11,6 +11,7 @@ from typing import Any
 import faust
 import orjson
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import AppT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import kafka_shim, topics
@@ -54,6 +55,18 @@ def credentials(s: Settings) -> Any:
 
 
 RETAIN_BUCKETS = 30
+
+
+class _RebalanceCounter(faust.Sensor):
+    """Counts consumer-group rebalances into vigie_rebalances_total."""
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__()
+        self._rt = rt
+
+    def on_rebalance_start(self, app: AppT) -> dict[str, Any]:
+        self._rt.metrics.rebalances.inc()
+        return super().on_rebalance_start(app)
 LIVE_PAGE = Path(__file__).resolve().parent / "web" / "live.html"
 
 
@@ -108,6 +121,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                        settings.redis_password)
 
     sinks = build_sinks(settings, rt.metrics)
+    app.sensors.add(_RebalanceCounter(rt))
     # Faust's own sensor, on the same registry: served by /metrics with the vigie_* catalogue
     setup_prometheus_sensors(app, pattern="/faust-metrics", registry=rt.metrics.registry,
                              name_prefix="faust")
