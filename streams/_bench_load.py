@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import orjson
 
 from streams import _sim_text as txt
 from streams import simulate
+from streams.simulate import poisson
 
 BATCH_EVENTS = 500  # events per batched record
 SLICE_S = 0.05  # the paced stream sends one batched record per slice of wall time
@@ -145,17 +145,6 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam > 50:
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 Item = tuple[float, str | None, bytes]  # (event time, watch id or None, event JSON)
 
 
@@ -178,9 +167,9 @@ def _history(g: _Gen, names: Sequence[str], start: float, end: float,
     while t < end:
         minute: list[Item] = []
         for i in range(len(names)):
-            for _ in range(_poisson(g.rng, per_min)):
+            for _ in range(poisson(g.rng, per_min)):
                 minute.append((t + 60 * g.rng.random(), f"w{i:02d}", b""))
-        for _ in range(_poisson(g.rng, 0.1 * per_min * len(names))):
+        for _ in range(poisson(g.rng, 0.1 * per_min * len(names))):
             minute.append((t + 60 * g.rng.random(), None, b""))
         for ts, watch, _ in sorted(minute, key=lambda m: m[0]):
             text, lang = g.chatter(names[int(watch[1:])]) if watch else g.other()
@@ -235,7 +224,7 @@ def latency_load(*, watches: int = 50, rate_per_s: float = 10_000.0, live_s: flo
     for k, items in enumerate(slices):
         t0 = live_start + k * slice_event_s
         for i, name in enumerate(names):
-            for _ in range(_poisson(g.rng, watch_per_min * slice_event_s / 60)):
+            for _ in range(poisson(g.rng, watch_per_min * slice_event_s / 60)):
                 ts = t0 + slice_event_s * g.rng.random()
                 text, lang = g.chatter(name)
                 items.append((ts, f"w{i:02d}", g.event(ts, text, lang)))

@@ -156,7 +156,8 @@ def _event(rng: random.Random, t: datetime, author: Author, text: str, lang: str
     return ev
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (normal approximation above 50)."""
     if lam <= 0:
         return 0
     if lam > 50:
@@ -183,15 +184,15 @@ def generate(sc: Scenario, seed: int = 7) -> Iterator[dict[str, Any]]:
         act = activity(t)
         quiet = any(a <= t < b for a, b in sc.quiet)
         for watch, per_min in sc.chatter_per_min.items():
-            for _ in range(_poisson(rng, per_min * act * (0.5 if quiet else 1.0))):
+            for _ in range(poisson(rng, per_min * act * (0.5 if quiet else 1.0))):
                 text, lang, _tags = txt.chatter(rng, watch)
                 minute.append((rng.random(), rng.choice(people), text, lang))
-        for _ in range(_poisson(rng, sc.noise_per_min * act)):
+        for _ in range(poisson(rng, sc.noise_per_min * act)):
             text, lang, _tags = txt.noise(rng)
             minute.append((rng.random(), rng.choice(people), text, lang))
         for b in sc.bursts:
             pool = pools[b.pool]
-            for _ in range(_poisson(rng, b.rate(t))):
+            for _ in range(poisson(rng, b.rate(t))):
                 text, lang, _tags = b.texts(rng)
                 minute.append((rng.random(), rng.choice(pool), text, lang))
             since = (t - b.onset).total_seconds() / 60.0
