@@ -6,6 +6,7 @@ sets, reasons/types/severities are enums. Never a hashtag, handle, URL or post i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -16,6 +17,7 @@ PLATFORMS = frozenset({"twitter", "x", "facebook", "instagram", "linkedin", "tik
                        "reddit", "mastodon", "bluesky", "threads", "news", "forum"})
 LANGS = frozenset({"fr", "en", "es", "de", "it", "pt", "nl", "ar"})
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+CAMPAIGN_CLASSES = ("employee_mobilisation", "coordinated_inauthentic", "organic")
 
 
 def platform_label(platform: str) -> str:
@@ -56,6 +58,8 @@ class Metrics:
     redis_errors: Counter
     trending_score: Gauge
     trending_count: Gauge
+    mobilisation_share: Gauge
+    campaigns_active: Gauge
     deliveries: Counter
     rebalances: Counter
     build_info: Info
@@ -117,6 +121,13 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                              "never a label.", ["scope", "rank"], registry=r),
         trending_count=Gauge("vigie_trending_window_posts", "Recent-window posts of the hashtag "
                              "at each rank.", ["scope", "rank"], registry=r),
+        mobilisation_share=Gauge("vigie_mobilisation_share", "Share of the watch's posts over "
+                                 "the last window that belong to employee/ambassador "
+                                 "mobilisation campaigns, 0 to 1.", watch, registry=r),
+        campaigns_active=Gauge("vigie_campaigns_active", "Campaigns (hashtags tied to the watch) "
+                               "currently classified, by class (employee_mobilisation, "
+                               "coordinated_inauthentic, organic).", ["watch", "class"],
+                               registry=r),
         deliveries=Counter("vigie_alert_deliveries_total", "Webhook and Grafana annotation "
                            "deliveries, by sink and outcome (delivered, retry, dropped_*).",
                            ["sink", "outcome"], registry=r),
@@ -130,7 +141,8 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
 REDIS_OPS = ("claim", "publish_state", "record_alert")
 
 
-def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = ()) -> None:
+def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
+                    watches: Iterable[str] = ()) -> None:
     """Set the build info once, and create the bounded label sets that count rare events, so
     the series exist at 0 (rate() and alert rules see them before the first error)."""
     m.build_info.info({"version": __version__})
@@ -138,3 +150,7 @@ def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = ()) -> No
         m.dead_letters.labels(reason)
     for op in REDIS_OPS:
         m.redis_errors.labels(op)
+    for w in watches:  # the campaign gauges exist at 0 before the first classification
+        m.mobilisation_share.labels(w).set(0.0)
+        for cls in CAMPAIGN_CLASSES:
+            m.campaigns_active.labels(w, cls).set(0.0)

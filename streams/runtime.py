@@ -148,7 +148,9 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
     """Everything derived from settings, built once per worker."""
     watches = load_watches(settings.watches_file or default_watches_path())
     metrics = catalogue(registry)
-    init_build_info(metrics, REASONS)
+    init_build_info(metrics, REASONS, watches=[w.id for w in watches])
+    metrics.worker_info.info({"app_id": settings.app_id, "bucket_s": str(settings.bucket_s),
+                              "topic_partitions": str(settings.topic_partitions)})
     return Runtime(
         settings=settings,
         matcher=WatchMatcher(watches),

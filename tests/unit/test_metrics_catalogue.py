@@ -1,0 +1,91 @@
+"""The vigie_* catalogue: Prometheus naming, bounded labels, series that exist before use.
+
+Values are read from a private registry (one per test)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from prometheus_client import CollectorRegistry
+
+from streams import __version__
+from streams.ingest import REASONS
+from streams.metrics import CAMPAIGN_CLASSES, REDIS_OPS, catalogue, init_build_info
+from streams.runtime import build_runtime
+from streams.settings import Settings
+
+UNBOUNDED = {"hashtag", "tag", "handle", "author", "url", "post", "post_id", "id", "text"}
+
+
+def _value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, labels)
+
+
+def test_names_follow_prometheus_conventions() -> None:
+    m = catalogue()
+    for fam in m.registry.collect():
+        assert fam.name.startswith("vigie_"), fam.name
+        if fam.type == "counter":  # the client strips _total from the family name
+            assert not fam.name.endswith("_total"), fam.name
+        if fam.type == "histogram":
+            assert fam.name.endswith("_seconds"), fam.name
+        if fam.type == "gauge":
+            assert not fam.name.endswith("_total"), fam.name
+
+
+def test_labels_are_bounded() -> None:
+    m = catalogue()
+    for f in fields(m):  # label names have no public accessor in prometheus_client
+        labels = set(getattr(getattr(m, f.name), "_labelnames", ()))
+        assert not labels & UNBOUNDED, (f.name, labels)
+
+
+def test_the_campaign_gauges_are_catalogued_with_their_labels() -> None:
+    m = catalogue()
+    assert m.mobilisation_share._labelnames == ("watch",)
+    assert m.campaigns_active._labelnames == ("watch", "class")
+    assert set(CAMPAIGN_CLASSES) == {"employee_mobilisation", "coordinated_inauthentic",
+                                     "organic"}
+
+
+def test_init_creates_every_watch_and_class_at_zero() -> None:
+    m = catalogue()
+    init_build_info(m, ("bad_json",), watches=["socgen", "orange"])
+    r = m.registry
+    for w in ("socgen", "orange"):
+        assert _value(r, "vigie_mobilisation_share", watch=w) == 0.0
+        for cls in CAMPAIGN_CLASSES:
+            assert _value(r, "vigie_campaigns_active", watch=w, **{"class": cls}) == 0.0
+    assert _value(r, "vigie_mobilisation_share", watch="sncf") is None
+    assert _value(r, "vigie_dead_letters_total", reason="bad_json") == 0.0
+    for op in REDIS_OPS:
+        assert _value(r, "vigie_redis_errors_total", op=op) == 0.0
+
+
+def test_the_campaign_gauges_take_values_per_watch_and_class() -> None:
+    m = catalogue()
+    init_build_info(m, watches=["socgen"])
+    m.mobilisation_share.labels("socgen").set(0.42)
+    m.campaigns_active.labels("socgen", "employee_mobilisation").set(2)
+    r = m.registry
+    assert _value(r, "vigie_mobilisation_share", watch="socgen") == 0.42
+    assert _value(r, "vigie_campaigns_active", watch="socgen",
+                  **{"class": "employee_mobilisation"}) == 2.0
+    assert _value(r, "vigie_campaigns_active", watch="socgen", **{"class": "organic"}) == 0.0
+
+
+def test_a_worker_runtime_creates_the_series_of_every_configured_watch() -> None:
+    rt = build_runtime(Settings(), CollectorRegistry())
+    r = rt.metrics.registry
+    ids = [w.id for w in rt.matcher.watches]
+    assert ids
+    for w in ids:
+        assert _value(r, "vigie_mobilisation_share", watch=w) == 0.0
+        for cls in CAMPAIGN_CLASSES:
+            assert _value(r, "vigie_campaigns_active", watch=w, **{"class": cls}) == 0.0
+    for reason in REASONS:
+        assert _value(r, "vigie_dead_letters_total", reason=reason) == 0.0
+    assert _value(r, "vigie_build_info", version=__version__) == 1.0
+    info = {s.labels.get("app_id") for fam in r.collect() if fam.name == "vigie_worker"
+            for s in fam.samples}
+    assert info == {Settings().app_id}
