@@ -4,6 +4,7 @@ dashboards and the rules parses and finds the metrics it names."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ import yaml
 
 from streams import simulate
 from streams.embedded import free_port
+from streams.runtime import default_watches_path
+from streams.watches import load_watches
 from tests.integration.harness import batched, metric, produce, stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,16 +51,48 @@ def prometheus_installed() -> None:
     _ensure_prometheus()
 
 
+# dashboard variables as Grafana would expand them (the test scrapes every second)
+VARIABLES = {"$watch": "socgen", "$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h"}
+
+
+def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every panel, including those nested in (collapsed) rows."""
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels", []))
+
+
+def _expand(expr: str) -> str:
+    for name in sorted(VARIABLES, key=len, reverse=True):  # $__rate_interval before $__range
+        expr = expr.replace(name, VARIABLES[name])
+    assert "$" not in expr, f"unknown dashboard variable in {expr!r}"
+    return expr
+
+
+def rule_expressions() -> list[str]:
+    """Every PromQL expression of the rules."""
+    return [r["expr"] for f in RULES for group in yaml.safe_load(f.read_text())["groups"]
+            for r in group["rules"]]
+
+
+def dashboard_expressions() -> list[tuple[str, str, str]]:
+    """(dashboard, panel title, expression) for every target of every dashboard panel."""
+    out = []
+    for f in DASHBOARDS:
+        for panel in _panels(json.loads(f.read_text())["panels"]):
+            out += [(f.name, panel["title"], _expand(t["expr"])) for t in panel.get("targets", [])]
+    return out
+
+
 def expressions() -> list[str]:
     """Every PromQL expression of the rules and the dashboards ($watch = socgen)."""
-    out = []
-    for f in RULES:
-        for group in yaml.safe_load(f.read_text())["groups"]:
-            out += [r["expr"] for r in group["rules"]]
-    for f in DASHBOARDS:
-        for panel in json.loads(f.read_text())["panels"]:
-            out += [t["expr"].replace("$watch", "socgen") for t in panel["targets"]]
-    return out
+    return rule_expressions() + [e for _, _, e in dashboard_expressions()]
+
+
+def test_every_dashboard_is_covered() -> None:
+    names = {d for d, _, _ in dashboard_expressions()}
+    assert names == {f.name for f in DASHBOARDS}
+    assert {"crisis-cell.json", "pipeline-health.json"} <= names
 
 
 def test_promtool_checks_rules_and_config(tmp_path: Path) -> None:
@@ -79,10 +114,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterato
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)]
     with stack(tmp, redis_server.url, f"it-prom-{tmp.name[-6:]}") as st:
         st.start_worker()
-        produce(st.broker.bootstrap, batched(lines))
-        deadline = time.monotonic() + 120
-        while metric(st.port, "vigie_alerts_emitted_total") == 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
         port = free_port()
         cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                "rule_files": [str(f) for f in RULES],
@@ -104,7 +135,13 @@ def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterato
                 except OSError:
                     pass
                 time.sleep(0.5)
-            time.sleep(3.0)  # a few scrapes, so rate() has two samples
+            # Prometheus scrapes while the scenario flows, so rates and quantiles see it
+            produce(st.broker.bootstrap, batched(lines))
+            deadline = time.monotonic() + 120
+            while (metric(st.port, "vigie_alerts_emitted_total") == 0
+                   and time.monotonic() < deadline):
+                time.sleep(0.5)
+            time.sleep(8.0)  # scrapes after the first alerts and a consumer-lag round (5 s)
             yield url
         finally:
             proc.terminate()
@@ -126,7 +163,39 @@ def test_every_expression_parses_and_its_metrics_exist(live: str) -> None:
     for expr in exprs:
         _query(live, expr)  # parses and evaluates on the server
         bare = re.sub(r'"[^"]*"', '""', expr)  # label values are not metric names
-        for name in set(re.findall(r"\b(?:vigie_[a-z0-9_]+|up)\b", bare)):
+        for name in set(re.findall(r"\b(?:vigie_[a-z0-9_]+|faust_[a-z0-9_]+|up)\b", bare)):
             if not _query(live, f"count({{__name__=\"{name}\"}})")["result"]:
                 missing.append((name, expr))
     assert missing == [], missing
+
+
+def test_every_dashboard_expression_returns_data(live: str) -> None:
+    """A panel query that returns nothing (or only NaN) on a worker that has processed a bad
+    buzz is a broken panel: a typo'd label, a join that matches nothing, a series never set."""
+    empty, nan_only = [], []
+    for dash, title, expr in dashboard_expressions():
+        result = _query(live, expr)["result"]
+        values = [float(r["value"][1]) for r in result]
+        if not values:
+            empty.append((dash, title, expr))
+        elif all(math.isnan(v) for v in values):
+            nan_only.append((dash, title, expr))
+    assert empty == [], empty
+    assert nan_only == [], nan_only
+
+
+def test_latency_quantiles_and_heatmap_see_the_alerts(live: str) -> None:
+    p99 = _query(live, "histogram_quantile(0.99, sum by (le) "
+                       "(rate(vigie_alert_latency_seconds_bucket[15m])))")["result"]
+    assert p99 and 0.0 < float(p99[0]["value"][1]) < 600.0, p99
+    observed = _query(live, "sum(vigie_alert_latency_seconds_count)")["result"]
+    assert observed and float(observed[0]["value"][1]) >= 1, observed
+
+
+def test_campaign_gauges_exist_at_zero_for_every_watch(live: str) -> None:
+    configured = {w.id for w in load_watches(default_watches_path())}
+    share = _query(live, "vigie_mobilisation_share")["result"]
+    assert {r["metric"]["watch"] for r in share} == configured
+    classes = _query(live, 'count by (class) (vigie_campaigns_active{watch="socgen"})')["result"]
+    assert {r["metric"]["class"] for r in classes} == {
+        "employee_mobilisation", "coordinated_inauthentic", "organic"}

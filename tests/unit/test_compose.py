@@ -67,13 +67,36 @@ def test_grafana_provisioning_and_anonymous_access_off() -> None:
 def test_dashboards_only_use_catalogued_metrics() -> None:
     from streams.metrics import catalogue
 
-    names = {s.name for m in catalogue().registry.collect() for s in m.samples}
-    names |= {m.name for m in catalogue().registry.collect()}
-    for dash in (ROOT / "infra/grafana/dashboards").glob("*.json"):
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"),
+                "info": ("_info",), "gauge": ("",)}
+    names = {fam.name + sfx for fam in catalogue().registry.collect()
+             for sfx in suffixes[fam.type]}
+    dashboards = sorted((ROOT / "infra/grafana/dashboards").glob("*.json"))
+    assert {d.name for d in dashboards} >= {"crisis-cell.json", "pipeline-health.json"}
+    for dash in dashboards:
         for panel in json.loads(dash.read_text())["panels"]:
+            assert panel["targets"], (dash.name, panel["title"])
             for t in panel["targets"]:
                 used = {w for w in _idents(t["expr"]) if w.startswith("vigie_")}
-                assert used <= names | {n + "_total" for n in names}, used - names
+                assert used <= names, (dash.name, used - names)
+
+
+def test_crisis_cell_shows_alerts_as_annotations_of_the_selected_watch() -> None:
+    from streams.delivery.grafana import GrafanaConfig, annotation_payload
+
+    doc = json.loads((ROOT / "infra/grafana/dashboards/crisis-cell.json").read_text())
+    assert {v["name"] for v in doc["templating"]["list"]} == {"watch"}
+    tagged = [a for a in doc["annotations"]["list"] if a.get("target", {}).get("type") == "tags"]
+    assert len(tagged) == 1
+    ann = tagged[0]
+    assert ann["enable"] and ann["datasource"]["uid"] == "-- Grafana --"
+    assert ann["target"]["matchAny"] is False
+    # every tag the filter requires is one the annotation sink puts on an alert of that watch
+    alert = {"type": "bad_buzz", "severity": "warning", "status": "open",
+             "watch": {"id": "socgen"}, "event_time": "2026-03-12T20:00:00+00:00"}
+    sent = set(annotation_payload(alert, GrafanaConfig(url="http://g").extra_tags)["tags"])
+    wanted = {t.replace("$watch", "socgen") for t in ann["target"]["tags"]}
+    assert wanted <= sent, wanted - sent
 
 
 def _idents(expr: str) -> set[str]:
