@@ -27,6 +27,8 @@ from streams.pipeline import (
     observe_tick,
     on_partial,
     on_tick,
+    partial_messages,
+    partials_of,
     redis_view,
 )
 from streams.redis_store import RedisStore
@@ -151,8 +153,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             msg = event.message
             partials, dead, wm = ingest_record(rt, event.value, msg.partition, msg.offset,
                                                msg.timestamp)
-            for p in partials:
-                await partials_t.send(key=p.watch.encode(), value=orjson.dumps(p.to_dict()))
+            for part, value in partial_messages(partials, rt.partition_of):
+                await partials_t.send(value=value, partition=part)
             for d in dead:
                 await dlq_t.send(value=orjson.dumps(d))
             rt.input_watermarks[msg.partition] = wm
@@ -163,6 +165,27 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
     def closed_buckets(watch: str) -> Callable[[int], BucketAgg | None]:
         return lambda b: bucket_memo.get(bucket_key(watch, b), buckets.get(bucket_key(watch, b)))
 
+    async def apply(partial: BucketAgg, part: int) -> None:
+        wkey = partial.watch.encode()
+        key = bucket_key(partial.watch, partial.bucket_start)
+        before = state_memo.get(wkey, states.get(wkey))
+        ws, merged, out, late = on_partial(
+            rt, partial, part, before, bucket_memo.get(key, buckets.get(key)),
+            partial_counts(partial.watch), early_memo)
+        if late is not None:
+            await dlq_t.send(value=orjson.dumps(late))
+        if merged is not None:
+            raw_bucket = orjson.dumps(merged.to_dict())
+            buckets[key] = raw_bucket
+            bucket_memo.put(key, raw_bucket, merged)
+        if out is not None and out.fired:
+            await emit(out.fired)
+        if ws is not before:  # on_partial returns the same snapshot when nothing changed
+            raw_state = orjson.dumps(ws.to_dict())
+            states[wkey] = raw_state
+            state_memo.put(wkey, raw_state, ws)
+        suppressed(partial.watch, out.suppressed if out else ())
+
     @app.agent(partials_t)
     async def per_watch(stream: Any) -> None:
         async for event in stream.events():
@@ -172,26 +195,8 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 observe_tick(rt, part, doc, now_s())
                 await close_partition(part)
                 continue
-            partial = BucketAgg.from_dict(doc)
-            wkey = partial.watch.encode()
-            key = bucket_key(partial.watch, partial.bucket_start)
-            before = state_memo.get(wkey, states.get(wkey))
-            ws, merged, out, late = on_partial(
-                rt, partial, part, before, bucket_memo.get(key, buckets.get(key)),
-                partial_counts(partial.watch), early_memo)
-            if late is not None:
-                await dlq_t.send(value=orjson.dumps(late))
-            if merged is not None:
-                raw_bucket = orjson.dumps(merged.to_dict())
-                buckets[key] = raw_bucket
-                bucket_memo.put(key, raw_bucket, merged)
-            if out is not None and out.fired:
-                await emit(out.fired)
-            if ws is not before:  # on_partial returns the same snapshot when nothing changed
-                raw_state = orjson.dumps(ws.to_dict())
-                states[wkey] = raw_state
-                state_memo.put(wkey, raw_state, ws)
-            suppressed(partial.watch, out.suppressed if out else ())
+            for partial in partials_of(doc):
+                await apply(partial, part)
 
     async def close_partition(part: int) -> None:
         wall = now_s()

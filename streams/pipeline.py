@@ -31,6 +31,7 @@ from streams.watch_state import (
 
 log = logging.getLogger(__name__)
 TRENDING_RANKS = 10
+PARTIALS_KEY = "ps"  # an internal message: {"ps": [partial, ...]} or a tick {"tick": ...}
 T = TypeVar("T")
 
 
@@ -71,6 +72,25 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
         m.events_matched.labels(p.watch).inc(p.count)
     dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
     return partials, dead, decoded.watermark_s
+
+
+def partial_messages(partials: Iterable[BucketAgg],
+                     partition_of: Callable[[str], int]) -> list[tuple[int, bytes]]:
+    """One internal message per partition of the partials topic, holding all its partials.
+
+    Faust's cost is per message: a record touching several watches and buckets pays it once
+    per partition, not once per (watch, bucket).
+    """
+    by_part: dict[int, list[dict[str, Any]]] = {}
+    for p in partials:
+        by_part.setdefault(partition_of(p.watch), []).append(p.to_dict())
+    return [(part, orjson.dumps({PARTIALS_KEY: docs})) for part, docs in sorted(by_part.items())]
+
+
+def partials_of(doc: dict[str, Any]) -> list[BucketAgg]:
+    """The partials of an internal message (a batch, or one partial as older workers sent)."""
+    docs = doc.get(PARTIALS_KEY)
+    return [BucketAgg.from_dict(doc)] if docs is None else [BucketAgg.from_dict(d) for d in docs]
 
 
 def _dead(rt: Runtime, dl: DeadLetter, topic: str, partition: int, offset: int,

@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from streams import topics
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
 from streams.enrich import KindIndex, Scorer
@@ -115,6 +116,15 @@ class Runtime:
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     clocks: dict[int, Clock] = field(default_factory=dict)
+    partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
+
+    def partition_of(self, watch: str) -> int:
+        """The partials-topic partition that owns a watch (its key's default partition)."""
+        p = self.partitions.get(watch)
+        if p is None:
+            p = self.partitions[watch] = topics.partition_for(watch.encode(),
+                                                              self.settings.topic_partitions)
+        return p
 
     def match(self, ev: SocialEvent, hashtags: Sequence[str]) -> Sequence[str]:
         """Watches an event belongs to."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiokafka.partitioner import murmur2
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -29,3 +31,8 @@ ALL: tuple[TopicSpec, ...] = (EVENTS, DLQ, ALERTS, PARTIALS)
 def names() -> tuple[str, ...]:
     """Names of every topic, in creation order."""
     return tuple(t.name for t in ALL)
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a key (murmur2, as the Java client)."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
