@@ -19,6 +19,7 @@ from streams.enrich import build_partials, lang_bucket
 from streams.ingest import DeadLetter, dead_letter_record, decode_record
 from streams.metrics import lang_label, platform_label
 from streams.runtime import Runtime, validator
+from streams.watch_detectors import key_subject, key_type
 from streams.watch_state import (
     VOLUME,
     Fired,
@@ -224,12 +225,16 @@ def _gauges(rt: Runtime, ws: WatchState, n_closed: int) -> None:
             m.watch_sentiment_mean.labels(w).set(mean)
     m.watch_spike_score.labels(w).set(ws.volume.score)
     level = 0
-    for t, lc in {**ws.lifecycles, **ws.detectors.lifecycles}.items():
+    open_by: dict[tuple[str, str], int] = {}  # per-hashtag incidents count under their type
+    for key, lc in {**ws.lifecycles, **ws.detectors.lifecycles}.items():
+        t = key_type(key)
         for sev in RANK:
-            m.incidents_open.labels(w, t, sev).set(
-                1 if lc.incident is not None and lc.incident.severity == sev else 0)
+            open_by.setdefault((t, sev), 0)
         if lc.incident is not None:
+            open_by[(t, lc.incident.severity)] += 1
             level = max(level, RANK[lc.incident.severity] + 1)
+    for (t, sev), n in open_by.items():
+        m.incidents_open.labels(w, t, sev).set(n)
     m.watch_level.labels(w).set(level)
     ranked = trending.top(ws.detectors.trend, TRENDING_RANKS)
     for rank in range(1, TRENDING_RANKS + 1):  # bounded rank label; the tag is in /trending
@@ -269,9 +274,10 @@ def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[st
 def open_incidents(ws: WatchState) -> list[dict[str, Any]]:
     """Every open incident of a watch, all alert types."""
     lcs = {**ws.lifecycles, **ws.detectors.lifecycles}
-    return [{"alert_id": lc.incident.alert_id, "type": t, "severity": lc.incident.severity,
+    return [{"alert_id": lc.incident.alert_id, "type": key_type(k),
+             "subject": key_subject(k), "severity": lc.incident.severity,
              "opened_bucket": lc.incident.opened_bucket, "sequence": lc.incident.sequence}
-            for t, lc in sorted(lcs.items()) if lc.incident is not None]
+            for k, lc in sorted(lcs.items()) if lc.incident is not None]
 
 
 def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:

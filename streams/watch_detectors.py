@@ -89,13 +89,44 @@ class Emitted:
     details: Mapping[str, Any]  # the detector's own figures, shown in the evidence
 
 
+MAX_OPEN_PER_TYPE = 5  # concurrent per-subject incidents (hashtags) of one type per watch
+
+
+def lifecycle_key(alert_type: str, subject: str | None = None) -> str:
+    """Key of a lifecycle: the type, or "type:subject" for one incident per hashtag."""
+    return alert_type if subject is None else f"{alert_type}:{subject}"
+
+
+def key_type(key: str) -> str:
+    """The alert type of a lifecycle key (a bounded metric label, never the subject)."""
+    return key.partition(":")[0]
+
+
+def key_subject(key: str) -> str | None:
+    """The subject (hashtag) of a lifecycle key, None for a per-watch lifecycle."""
+    _, sep, subject = key.partition(":")
+    return subject if sep else None
+
+
 def _observations(ds: DetectorStates, cfg: DetectorConfigs) -> dict[str, Observation | None]:
-    return {
+    out: dict[str, Observation | None] = {
         sentiment_shift.ALERT_TYPE: sentiment_shift.observe(ds.shift, cfg.shift),
         influencer.ALERT_TYPE: influencer.observe(ds.influencer, cfg.influencer),
         badbuzz.ALERT_TYPE: badbuzz.observe(ds.buzz, cfg.buzz),
-        trending.ALERT_TYPE: trending.watch_observation(ds.trend, cfg.trend),
     }
+    # one incident per trending hashtag: the open ones are followed until they resolve,
+    # new onsets (strongest first) open while fewer than MAX_OPEN_PER_TYPE are open
+    trend_keys = [k for k in ds.lifecycles if key_type(k) == trending.ALERT_TYPE
+                  and key_subject(k) is not None]
+    live = {k for k in trend_keys if ds.lifecycles[k].incident is not None}
+    for key in trend_keys:
+        out[key] = trending.tag_observation(ds.trend, key_subject(key) or "", cfg.trend)
+    for onset in ds.trend.onsets:
+        key = lifecycle_key(trending.ALERT_TYPE, onset.tag)
+        if key not in live and len(live) < MAX_OPEN_PER_TYPE:
+            out[key] = trending.tag_observation(ds.trend, onset.tag, cfg.trend)
+            live.add(key)
+    return out
 
 
 def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeState,
@@ -113,36 +144,44 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
     windows = dict(ds.windows)
     emitted: list[Emitted] = []
     suppressed: list[str] = []
-    for kind, obs in _observations(ds, cfg).items():
-        lc = lifecycles.get(kind, Lifecycle())
+    for key, obs in _observations(ds, cfg).items():
+        kind = key_type(key)
+        lc = lifecycles.get(key, Lifecycle())
         floor = cfg.min_open.get(kind)
         if (lc.incident is None and obs is not None and floor is not None and obs.severity
                 and RANK[obs.severity] < RANK[floor]):
             obs = None
-        res = step(lc, watch, kind, obs, ts_end, policy)
-        lifecycles[kind] = res.state
+        res = step(lc, watch, key, obs, ts_end, policy)
+        lifecycles[key] = res.state
         em = res.emission
         expected = vs.expected
-        win = windows.get(kind)
+        win = windows.get(key)
         if em is not None and em.status == "open":
             win = Window(agg, expected)
         elif win is not None and agg.bucket_start > win.agg.bucket_start:
             win = Window(combine_window((win.agg, agg), watch, win.agg.bucket_start),
                          win.baseline + expected)
         if em is not None and win is not None:
-            emitted.append(Emitted(kind, em, win.agg, win.baseline, _details(kind, ds, obs, cfg)))
+            emitted.append(Emitted(kind, em, win.agg, win.baseline,
+                                   _details(key, ds, obs, cfg)))
         if res.suppressed:
             suppressed.append(f"{kind}:{res.suppressed}")
         if res.state.incident is None:
-            windows.pop(kind, None)
+            windows.pop(key, None)
+            if key_subject(key) is not None and res.state.cooldown_until <= ts_end:
+                del lifecycles[key]  # a hashtag's finished episode: keep the state bounded
         elif win is not None:
-            windows[kind] = win
+            windows[key] = win
     return replace(ds, lifecycles=lifecycles, windows=windows), emitted, suppressed
 
 
-def _details(kind: str, ds: DetectorStates, obs: Observation | None,
+def _details(key: str, ds: DetectorStates, obs: Observation | None,
              cfg: DetectorConfigs) -> dict[str, Any]:
+    kind = key_type(key)
     out: dict[str, Any] = {"detector": kind}
+    subject = key_subject(key)
+    if subject is not None:
+        out["hashtag"] = subject
     if obs is not None:
         out.update(value=round(obs.value, 4), detector_baseline=round(obs.baseline, 4),
                    detector_score=round(obs.score, 4))

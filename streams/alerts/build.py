@@ -65,6 +65,9 @@ def summary(alert_type: str, status: str, severity: str, watch_name: str,
             ev: dict[str, Any]) -> str:
     """One human sentence for chat and pager channels."""
     label = TYPE_LABELS.get(alert_type, alert_type)
+    subject = ev.get("detector", {}).get("hashtag")
+    if subject:  # one incident per hashtag: name it first
+        label = f"{label} #{_short(subject, 60)}"
     if status == "resolved":
         return f"[resolved] {label} on {_short(watch_name, 120)} is back to normal."
     neg = ev["sentiment"]["negative_share"]

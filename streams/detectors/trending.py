@@ -292,23 +292,21 @@ def evaluate(state: TrendState, watch_tags: frozenset[str] | None = None,
             for o in state.onsets if watch_tags is None or o.tag in watch_tags]
 
 
-def watch_observation(state: TrendState, cfg: TrendConfig = DEFAULT) -> Observation | None:
-    """One lifecycle Observation per scope: the strongest trend, None when nothing trends.
-
-    Onset (with a severity) when a hashtag started trending in the last bucket, otherwise a
-    continuing observation (severity "") while any hashtag is still trending.
-    """
+def tag_observation(state: TrendState, tag: str, cfg: TrendConfig = DEFAULT
+                    ) -> Observation | None:
+    """The lifecycle Observation of one hashtag: onset, continuing trend, or None (over)."""
     if state.last_ts is None:
         return None
-    if state.onsets:
-        best = state.onsets[0]
-        return Observation(severity_of(best.score, cfg), best.score, best.count, best.baseline,
-                           int(state.last_ts), True)
-    live = trending_tags(state)
-    if not live:
+    ts = int(state.last_ts)
+    for o in state.onsets:
+        if o.tag == tag:
+            return Observation(severity_of(o.score, cfg), o.score, o.count, o.baseline, ts, True)
+    status = state.status.get(tag)
+    if status is None or not status[2]:
         return None
-    rows = [r for r in _ranked(state, cfg) if r[0] in live]
-    if not rows:  # still inside the leave_after_s grace period, below every score
-        return Observation("", 0.0, 0.0, 0.0, int(state.last_ts), False)
-    _, count, mu, _, score = rows[0]
-    return Observation("", score, count, mu, int(state.last_ts), False)
+    if tag not in state.recent:
+        return Observation("", 0.0, 0.0, 0.0, ts, False)
+    count, mu, _, score = _score(state, tag, cfg)
+    # below leave_score it is still trending during the grace period: the lifecycle's own
+    # resolve_after_s then closes it once the detector drops the hashtag
+    return Observation("", score, count, mu, ts, False)

@@ -216,10 +216,11 @@ def test_watch_filter_and_lifecycle_compatibility(warm):
                   L.Policy())
     assert step.emission is not None and step.emission.status == "open"
     assert step.emission.severity == only[0].severity
-    obs = T.watch_observation(at_onset)
+    obs = T.tag_observation(at_onset, "sgpanne")
     assert obs is not None and obs.onset and obs.severity in L.SEVERITIES
-    # afterwards the scope keeps a continuing observation while the hashtags trend
-    later = T.watch_observation(state)
+    assert T.tag_observation(at_onset, "ever0") is None  # an evergreen hashtag: no trend
+    # afterwards each hashtag keeps a continuing observation while it trends
+    later = T.tag_observation(state, "sgpanne")
     assert later is not None and later.severity == "" and not later.onset and later.score > 0
     assert T.evaluate(state) == []
 

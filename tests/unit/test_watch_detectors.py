@@ -73,4 +73,31 @@ def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
         opens += [e for e in emitted if e.alert_type == "trending_hashtag"
                   and e.emission.status == "open"]
     assert len(opens) == 1
+    assert opens[0].details["hashtag"] == "grevesncf"
     assert opens[0].details["hashtags"][0]["tag"] == "grevesncf"
+    assert opens[0].details["value"] >= 50  # the hashtag's own figures, not the watch's
+    # one lifecycle per hashtag, keyed by it; the alert id depends on it
+    assert "trending_hashtag:grevesncf" in ds.lifecycles
+
+
+def test_two_hashtags_trending_are_two_incidents_with_their_own_ids() -> None:
+    rnd = random.Random(4)
+    vs = volume.initial_state(VCFG)
+    ds = DetectorStates()
+    opens = []
+    for i in range(8 * 60):
+        tags = {"sncf": rnd.randint(1, 3)}
+        if i >= 300:
+            tags["grevesncf"] = 50
+        if i >= 400:
+            tags["retardtgv"] = 40
+        agg = BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=sum(tags.values()),
+                        hashtags=tags)
+        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
+        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
+                                  Policy(), DetectorConfigs(), VCFG)
+        opens += [e for e in emitted if e.alert_type == "trending_hashtag"
+                  and e.emission.status == "open"]
+    assert [e.details["hashtag"] for e in opens] == ["grevesncf", "retardtgv"]
+    assert len({e.emission.alert_id for e in opens}) == 2
+    assert DetectorStates.from_dict(ds.to_dict()) == ds
