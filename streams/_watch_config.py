@@ -59,6 +59,8 @@ def _fail(watch_id: object, message: str) -> WatchConfigError:
 def _validate(watch: Watch) -> None:
     if not isinstance(watch.id, str) or _ID_RE.fullmatch(watch.id) is None:
         raise _fail(watch.id, "id must match [a-z0-9_-]{1,64} (it is a metric label value)")
+    if watch.id.startswith("_"):
+        raise _fail(watch.id, "ids starting with '_' are reserved (e.g. _global, every post)")
     if not isinstance(watch.name, str) or not watch.name.strip():
         raise _fail(watch.id, "name must be a non-empty string")
     for name in _TUPLE_FIELDS:

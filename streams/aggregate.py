@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,13 +56,28 @@ class AuthorRef:
     posts: int
 
 
+GLOBAL = "_global"  # the scope of every valid post, watched or not (global trending hashtags)
+GLOBAL_HASHTAGS = 2000  # hashtags kept per bucket of the global scope
+
+
+def tag_cap(watch: str) -> int:
+    """Hashtags kept per bucket of a scope."""
+    return GLOBAL_HASHTAGS if watch == GLOBAL else MAX_HASHTAGS
+
+
+def heaviest(counts: Mapping[str, int], cap: int) -> dict[str, int]:
+    """The cap heaviest entries; ties broken by a stable hash, not by name (no A-Z bias)."""
+    if len(counts) <= cap:
+        return dict(counts)
+    return dict(sorted(counts.items(),
+                       key=lambda kv: (-kv[1], zlib.crc32(kv[0].encode()), kv[0]))[:cap])
+
+
 def _merge_counts(a: Mapping[str, int], b: Mapping[str, int], cap: int) -> dict[str, int]:
     out = dict(a)
     for key, n in b.items():
         out[key] = out.get(key, 0) + n
-    if len(out) > cap:  # bounded: keep the heaviest, ties by name so the result is stable
-        out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:cap])
-    return out
+    return heaviest(out, cap) if len(out) > cap else out
 
 
 @dataclass(frozen=True)
@@ -128,7 +144,7 @@ class BucketAgg:
             max_arrival=max(self.max_arrival, other.max_arrival),
             author_hashes=tuple(heapq.nsmallest(
                 KMV_K, set(self.author_hashes) | set(other.author_hashes))),
-            hashtags=_merge_counts(self.hashtags, other.hashtags, MAX_HASHTAGS),
+            hashtags=_merge_counts(self.hashtags, other.hashtags, tag_cap(self.watch)),
             langs=_merge_counts(self.langs, other.langs, MAX_LANGS),
             top_posts=_top(self.top_posts + other.top_posts, TOP_POSTS, PostRef.rank),
             first_movers=_top(self.first_movers + other.first_movers, FIRST_MOVERS,

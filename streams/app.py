@@ -15,7 +15,7 @@ from faust.types import AppT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import kafka_shim, topics
-from streams.aggregate import BucketAgg
+from streams.aggregate import GLOBAL, BucketAgg
 from streams.pipeline import (
     TableMemo,
     alerts_for,
@@ -261,15 +261,27 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         return sorted((redis_view(ws, rt) for _, raw_state in list(states.items())
                        if (ws := load_state(raw_state)) is not None), key=lambda v: v["watch"])
 
+    async def scopes() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(watch views, global trending): the global scope lives on one worker, else Redis."""
+        vs = views()
+        glob = next((v for v in vs if v["watch"] == GLOBAL), None)
+        if glob is None:
+            glob = await store.read_state(GLOBAL)
+        return [v for v in vs if v["watch"] != GLOBAL], (glob or {}).get("trending", [])
+
+    def by_watch(vs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+        rows = [{**t, "watch": v["watch"]} for v in vs for t in v["trending"]]
+        return sorted(rows, key=lambda r: -r["score"])[:n]
+
     @app.page("/watches")
     async def watches_view(web: Any, request: Any) -> Any:
-        return web.json({"watches": views()})
+        return web.json({"watches": (await scopes())[0]})
 
     @app.page("/trending")
     async def trending_view(web: Any, request: Any) -> Any:
-        # hashtags of every watch on this worker, best trend score first
-        rows = [{**t, "watch": v["watch"]} for v in views() for t in v["trending"]]
-        return web.json({"trending": sorted(rows, key=lambda r: -r["score"])[:20]})
+        # global: over every post; by_watch: each watch's own hashtags, best score first
+        vs, glob = await scopes()
+        return web.json({"trending": glob, "by_watch": by_watch(vs, 20)})
 
     @app.page("/trending/{watch}")
     async def trending_watch_view(web: Any, request: Any, watch: str) -> Any:
@@ -280,10 +292,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     @app.page("/api/state")
     async def state_view(web: Any, request: Any) -> Any:
-        vs = views()
-        tags = sorted(({**t, "watch": v["watch"]} for v in vs for t in v["trending"]),
-                      key=lambda r: -r["score"])[:15]
-        return web.json({"watches": vs, "alerts": list(rt.last_alerts), "trending": tags})
+        vs, glob = await scopes()
+        return web.json({"watches": vs, "alerts": list(rt.last_alerts),
+                         "trending": by_watch(vs, 15), "global_trending": glob})
 
     @app.page("/live")
     async def live_view(web: Any, request: Any) -> Any:

@@ -9,6 +9,8 @@ from typing import Any
 
 from streams.aggregate import (
     FIRST_MOVERS,
+    GLOBAL,
+    GLOBAL_HASHTAGS,
     KMV_K,
     MAX_HASHTAGS,
     MAX_LANGS,
@@ -21,6 +23,7 @@ from streams.aggregate import (
     BucketAgg,
     PostRef,
     author_hash,
+    heaviest,
 )
 from streams.models import SocialEvent
 from streams.text.normalize import extract_hashtags, fold_tag
@@ -108,12 +111,8 @@ def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
                 prev[0] = au.followers
             prev[1] = item[0]
             prev[2] += 1
-    hashtags = acc.hashtags
-    if len(hashtags) > MAX_HASHTAGS:
-        hashtags = dict(sorted(hashtags.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_HASHTAGS])
-    langs = acc.langs
-    if len(langs) > MAX_LANGS:
-        langs = dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LANGS])
+    hashtags = heaviest(acc.hashtags, MAX_HASHTAGS)
+    langs = heaviest(acc.langs, MAX_LANGS)
     # a post id seen twice counts once as evidence: its last occurrence wins
     unique: Iterable[tuple[SocialEvent, float | None]] = events
     if len({item[0].id for item in events}) != len(events):
@@ -158,22 +157,37 @@ def build_partials(
 ) -> list[BucketAgg]:
     """Fold one batch into one partial aggregate per (watch, bucket) it touches."""
     accs: dict[tuple[str, int], _Acc] = {}
+    # the global scope: posts and hashtags of every valid post per bucket (global trending)
+    everyone: dict[int, list[Any]] = {}  # bucket -> [posts, max created, {tag: posts}]
     # per-batch memos of pure functions: authors and languages repeat within a batch
     hashes: dict[str, int] = {}
     langs: dict[str | None, str] = {}
+    folds: dict[str, str] = {}
     for ev in events:
         tags = ev.hashtags
         if tags is None:
             tags = extract_hashtags(ev.text)
+        bucket = int(ev.created_at // bucket_s) * bucket_s
+        scope = everyone.get(bucket)
+        if scope is None:
+            scope = everyone[bucket] = [0, 0.0, {}]
+        scope[0] += 1
+        if ev.created_at > scope[1]:
+            scope[1] = ev.created_at
+        folded_tags: Iterable[str] = ()
+        if tags:
+            # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
+            folded_tags = {folds.get(t) or folds.setdefault(t, fold_tag(t)[:MAX_TAG_CHARS])
+                           for t in tags}
+            counts = scope[2]
+            for tag in folded_tags:
+                counts[tag] = counts.get(tag, 0) + 1
         watches = match(ev, tags)
         if not watches:
             continue
         sentiment = ev.sentiment
         if sentiment is None and scorer is not None:
             sentiment = scorer(ev.text, ev.lang)
-        bucket = int(ev.created_at // bucket_s) * bucket_s
-        # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
-        folded_tags = {fold_tag(t)[:MAX_TAG_CHARS] for t in tags} if tags else ()
         author = ev.author
         followers = author.followers
         a_hash = hashes.get(author.id)
@@ -208,5 +222,9 @@ def build_partials(
                 acc.hashtags[tag] = acc.hashtags.get(tag, 0) + 1
             acc.langs[lang] = acc.langs.get(lang, 0) + 1
             acc.events.append((ev, sentiment))
-    return [_freeze(w, b, acc, arrival_ts, sources, kinds)
-            for (w, b), acc in sorted(accs.items())]
+    out = [_freeze(w, b, acc, arrival_ts, sources, kinds) for (w, b), acc in sorted(accs.items())]
+    out += [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=created,
+                      max_arrival=arrival_ts, hashtags=heaviest(tags, GLOBAL_HASHTAGS),
+                      sources=dict(sources))
+            for b, (n, created, tags) in sorted(everyone.items())]
+    return out

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from streams import topics
-from streams.aggregate import BucketAgg
+from streams.aggregate import GLOBAL, BucketAgg
 from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import RANK
 from streams.detectors import trending
@@ -70,7 +70,8 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
     partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
                               arrival_s, {str(partition): offset}, rt.scorer)
     for p in partials:
-        m.events_matched.labels(p.watch).inc(p.count)
+        if p.watch != GLOBAL:
+            m.events_matched.labels(p.watch).inc(p.count)
     dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
     return partials, dead, decoded.watermark_s
 

@@ -47,6 +47,15 @@ class RedisStore:
         self._pending[watch] = orjson.dumps(state)
         await self.flush()
 
+    async def read_state(self, watch: str) -> dict[str, Any] | None:
+        """The last published state of a scope (another worker may own it); None if unknown."""
+        try:
+            blob = await self._client.get(self.key("watch", watch))
+        except (RedisError, OSError) as exc:
+            self._failed("read_state", exc)
+            return None
+        return None if blob is None else dict(orjson.loads(blob))
+
     async def record_alert(self, alert: dict[str, Any]) -> None:
         """Keep the last alerts in a capped list for dashboards and the live page."""
         try:

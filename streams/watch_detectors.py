@@ -175,6 +175,12 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
     return replace(ds, lifecycles=lifecycles, windows=windows), emitted, suppressed
 
 
+def trend_only(ds: DetectorStates, agg: BucketAgg, cfg: DetectorConfigs) -> DetectorStates:
+    """Feed one closed bucket of a scope that only ranks hashtags (the global scope)."""
+    return replace(ds, trend=trending.update(ds.trend, float(agg.bucket_start), agg.hashtags,
+                                             cfg.trend))
+
+
 def _details(key: str, ds: DetectorStates, obs: Observation | None,
              cfg: DetectorConfigs) -> dict[str, Any]:
     kind = key_type(key)

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from streams.aggregate import BucketAgg, combine_window
+from streams.aggregate import GLOBAL, BucketAgg, combine_window
 from streams.alerts.lifecycle import Emission, Lifecycle, Observation, Policy, step
 from streams.detectors import volume
-from streams.watch_detectors import DetectorConfigs, DetectorStates, on_close
+from streams.watch_detectors import DetectorConfigs, DetectorStates, on_close, trend_only
 
 VOLUME = "volume_spike"
 HISTORY_BUCKETS = 180
@@ -154,7 +154,7 @@ def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
     are the same, so a partial costs one detector update instead of one per open bucket.
     """
     lc = ws.lifecycles.get(VOLUME, Lifecycle())
-    if lc.incident is not None or volume.is_elevated(ws.volume):
+    if lc.incident is not None or volume.is_elevated(ws.volume) or ws.watch == GLOBAL:
         return Outcome(ws)
     if ws.last_closed is not None and agg.bucket_start <= ws.last_closed:
         return Outcome(ws)
@@ -207,12 +207,18 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
     fired: list[Fired] = []
     suppressed: list[str] = []
     closed: list[BucketAgg] = []
+    alerting = ws.watch != GLOBAL  # the global scope ranks hashtags and volume, never alerts
     for b in range(start, last_closable + 1, bucket_s):
         agg = get(b) or BucketAgg(watch=ws.watch, bucket_start=b)
         exp = volume.expected(ws.volume, float(b), cfg)
         vs = volume.update(ws.volume, float(b), float(agg.count), cfg)
         ws = replace(ws, volume=vs, last_closed=b,
                      history=(*ws.history, _history_row(agg, exp))[-HISTORY_BUCKETS:])
+        closed.append(agg)
+        if not alerting:
+            if detectors is not None:
+                ws = replace(ws, detectors=trend_only(ws.detectors, agg, detectors))
+            continue
         ws, f, s = _fire(ws, agg, observe(vs, cfg), b + bucket_s, policy, bucket_s, exp)
         fired.extend(f)
         if s:
@@ -224,7 +230,6 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
             fired.extend(Fired(e.alert_type, e.emission, e.window, e.baseline, bucket_s,
                                e.details) for e in emitted)
             suppressed.extend(sup)
-        closed.append(agg)
     return Outcome(ws, tuple(fired), tuple(suppressed), tuple(closed))
 
 

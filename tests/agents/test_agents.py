@@ -102,7 +102,7 @@ async def test_ingest_rekeys_partials_by_watch_and_dead_letters_bad_input(driver
     # one message per partition and record, routed as the watch key would be by Kafka
     assert all(rt.partition_of(doc["w"]) == p for p, docs in messages for doc in docs)
     assert {doc["w"] for _, docs in messages for doc in docs} == {"socgen", "bnp", "orange",
-                                                                  "sncf"}
+                                                                  "sncf", "_global"}
     # fewer messages than partials: Faust's per-message cost is paid once per partition
     assert len(messages) < sum(len(docs) for _, docs in messages)
     reasons = sorted(d["reason"] for d in producer.values(topics.DLQ.name))
@@ -151,3 +151,36 @@ async def test_redelivered_partials_do_not_double_count(driver: Any) -> None:
     n = sum(len(orjson.loads(v)["ps"]) for v in partials)
     assert rt.metrics.partials_duplicate._value.get() == n
     assert rt.metrics.partials_in._value.get() == n
+
+
+async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(driver: Any) -> None:
+    from datetime import timedelta
+
+    from streams import _sim_text as txt
+    from streams.aggregate import GLOBAL
+    from streams.detectors import trending
+    from streams.pipeline import load_state
+
+    app, rt, producer = driver
+    start = END - timedelta(hours=10)
+    sc = simulate.Scenario("viral", start, END, {"socgen": 1.5, "sncf": 3.0}, noise_per_min=2.0,
+                           bursts=[simulate.Burst("none", END - timedelta(minutes=50),
+                                                  ramp_min=10, plateau_min=60, decay_min=30,
+                                                  peak_per_min=60, texts=txt.viral,
+                                                  kind="unrelated_viral", name="DefiGlacons")])
+    lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)]
+    async with _agent(app, "ingest").test_context() as ingest:
+        for i in range(0, len(lines), 500):
+            await ingest.put(b"[" + b",".join(lines[i:i + 500]) + b"]", partition=0)
+    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    async with _agent(app, "per_watch").test_context() as per_watch:
+        for value in partials:
+            await per_watch.put(value, partition=0)
+        await per_watch.put(orjson.dumps({"tick": 0, "wm": {"0": rt.input_watermarks[0]}}),
+                            partition=0)
+        await settle(per_watch)
+    ws = load_state(app.tables["watch-state"][GLOBAL.encode()])
+    assert ws is not None and ws.last_closed is not None
+    assert "defiglacons" in [t.tag for t in trending.top(ws.detectors.trend, 3)]
+    assert "defiglacons" in trending.trending_tags(ws.detectors.trend)
+    assert producer.values(topics.ALERTS.name) == []  # context, not an incident

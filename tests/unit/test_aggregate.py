@@ -8,7 +8,16 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import KMV_K, MAX_HASHTAGS, TOP_POSTS, BucketAgg, merge_all
+from streams.aggregate import (
+    GLOBAL,
+    GLOBAL_HASHTAGS,
+    KMV_K,
+    MAX_HASHTAGS,
+    TOP_POSTS,
+    BucketAgg,
+    heaviest,
+    merge_all,
+)
 from streams.enrich import KindIndex, build_partials
 from streams.models import Author, SocialEvent
 
@@ -57,8 +66,10 @@ def _match(_ev: SocialEvent, _tags: object) -> tuple[str, ...]:
     return ("socgen",)
 
 
-def _partials(evs: list[SocialEvent], offset: int = 0) -> list[BucketAgg]:
-    return build_partials(evs, _match, KindIndex(), BUCKET_S, 1.0, {"0": offset})
+def _partials(evs: list[SocialEvent], offset: int = 0, scope: str = "socgen"
+              ) -> list[BucketAgg]:
+    out = build_partials(evs, _match, KindIndex(), BUCKET_S, 1.0, {"0": offset})
+    return [p for p in out if p.watch == scope]
 
 
 def _by_bucket(aggs: list[BucketAgg]) -> dict[int, BucketAgg]:
@@ -80,9 +91,10 @@ def test_bucket_aggregation_is_independent_of_order(evs: list[SocialEvent],
                                                     rnd: random.Random) -> None:
     shuffled = list(evs)
     rnd.shuffle(shuffled)
-    a = {b: _comparable(x) for b, x in _by_bucket(_partials(evs)).items()}
-    b = {b: _comparable(x) for b, x in _by_bucket(_partials(shuffled)).items()}
-    assert a == b
+    for scope in ("socgen", GLOBAL):
+        a = {b: _comparable(x) for b, x in _by_bucket(_partials(evs, 0, scope)).items()}
+        b = {b: _comparable(x) for b, x in _by_bucket(_partials(shuffled, 0, scope)).items()}
+        assert a == b
 
 
 @settings(max_examples=150, deadline=None)
@@ -94,10 +106,11 @@ def test_merging_partial_aggregates_equals_aggregating_everything(
     for c in [*cuts, len(evs)]:
         chunks.append(evs[prev:c])
         prev = c
-    partials = [p for i, chunk in enumerate(chunks) for p in _partials(chunk, i)]
-    whole = {b: _comparable(x) for b, x in _by_bucket(_partials(evs)).items()}
-    merged = {b: _comparable(x) for b, x in _by_bucket(partials).items()}
-    assert merged == whole
+    for scope in ("socgen", GLOBAL):
+        partials = [p for i, chunk in enumerate(chunks) for p in _partials(chunk, i, scope)]
+        whole = {b: _comparable(x) for b, x in _by_bucket(_partials(evs, 0, scope)).items()}
+        merged = {b: _comparable(x) for b, x in _by_bucket(partials).items()}
+        assert merged == whole
 
 
 @settings(max_examples=60, deadline=None)
@@ -143,3 +156,28 @@ def test_merge_rejects_other_buckets() -> None:
     except ValueError:
         return
     raise AssertionError("merging different buckets must fail")
+
+
+def test_the_global_scope_counts_every_post_and_hashtag_watched_or_not() -> None:
+    evs = [_event(i, i, 10, 1.0, ("SGpanne", "Rugby") if i % 2 else ("rugby",), None, "fr")
+           for i in range(10)]
+
+    def only_odd(ev: SocialEvent, _tags: object) -> tuple[str, ...]:
+        return ("socgen",) if int(ev.id[1:]) % 2 else ()
+
+    out = build_partials(evs, only_odd, KindIndex(), BUCKET_S, 1.0, {"0": 3})
+    (watch,) = [p for p in out if p.watch == "socgen"]
+    (everyone,) = [p for p in out if p.watch == GLOBAL]
+    assert watch.count == 5 and everyone.count == 10
+    assert everyone.hashtags == {"rugby": 10, "sgpanne": 5}
+    assert everyone.top_posts == () and everyone.sources == {"0": 3}
+
+
+def test_bounded_hashtag_maps_drop_ties_without_an_alphabetical_bias() -> None:
+    counts = {f"{c}{i}": 1 for c in "abcdefghij" for i in range(100)}
+    kept = heaviest({**counts, "zzz": 5}, 200)
+    assert len(kept) == 200 and "zzz" in kept
+    first_letters = {t[0] for t in kept}
+    assert first_letters == set("abcdefghijz")  # an A-Z tie-break would keep only a and b
+    assert heaviest(kept, 200) == kept
+    assert GLOBAL_HASHTAGS > MAX_HASHTAGS

@@ -151,3 +151,29 @@ def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
     assert new.purged_until == 71 * B
     gone2, _ = purgeable(after, new, B, 30)
     assert gone2[0] == 71 * B and gone2[-1] == 470 * B  # each bucket deleted once
+
+
+def test_the_global_scope_ranks_hashtags_and_never_alerts() -> None:
+    from dataclasses import replace as _replace
+
+    from streams.aggregate import GLOBAL
+    from streams.detectors import trending
+    from streams.watch_detectors import DetectorConfigs
+
+    spike_at = 2 * 86_400 + 14 * 3600
+    buckets = {b: _replace(a, watch=GLOBAL, hashtags={"rugby": 2, "new": 60 if a.count > 50
+                                                      else 0})
+               for b, a in series(3, spike_at, 1800, rate=4, spike_rate=80).items()}
+    ws = WatchState(watch=GLOBAL, first_bucket=min(buckets))
+    fired, seen = [], set()
+    for wm in range(min(buckets), max(buckets) + 1800, 600):
+        out = close_until(ws, float(wm), buckets.get, B, 120.0, POLICY, CFG, DetectorConfigs())
+        ws = out.state
+        fired.extend(out.fired)
+        if ws.last_closed is not None and ws.last_closed > T0 + spike_at:
+            seen |= trending.trending_tags(ws.detectors.trend)
+    assert "new" in seen
+    assert fired == []  # a spike of everyone's volume is context, not an incident
+    assert ws.lifecycles == {} and ws.detectors.lifecycles == {}
+    assert ws.detectors.trend.last_ts == ws.last_closed
+    assert early(ws, buckets[T0 + spike_at], B, POLICY, CFG).fired == ()
