@@ -47,8 +47,12 @@ class Affiliation:
     _generic: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _url_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _probes: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # a bio matching a cue contains each of its tokens: the longest is a cheap pre-check
+        object.__setattr__(self, "_probes", tuple(sorted(
+            {max(c.split(), key=len) for c in self.bio_cues if c.strip()})))
         naming = tuple(c for c in self.bio_cues if any(t in c for t in self.brand_terms))
         object.__setattr__(self, "_naming", naming)
         object.__setattr__(self, "_generic", tuple(c for c in self.bio_cues if c not in naming))
@@ -81,7 +85,10 @@ class Affiliation:
         """A cue naming the brand, or a generic cue next to a brand term."""
         if not self.bio_cues:
             return False
-        b = norm_phrase(bio)
+        folded = fold(bio)
+        if not any(p in folded for p in self._probes):
+            return False
+        b = " " + " ".join(tokens(folded)) + " "
         if any(c in b for c in self._naming):
             return True
         return any(c in b for c in self._generic) and any(t in b for t in self.brand_terms)
