@@ -5,21 +5,21 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import faust
 import orjson
+from faust.exceptions import ConsumerNotStarted
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import AppT
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import kafka_shim, topics
-from streams.aggregate import GLOBAL, BucketAgg
+from streams.aggregate import BucketAgg
 from streams.pipeline import (
     TableMemo,
     alerts_for,
     bucket_key,
+    closes_bucket,
     ingest_record,
     load_bucket,
     load_state,
@@ -36,6 +36,7 @@ from streams.runtime import Runtime, build_runtime
 from streams.settings import Settings
 from streams.sinks import build_sinks
 from streams.watch_state import Fired, purgeable
+from streams.web_views import register_pages
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,9 @@ class _RebalanceCounter(faust.Sensor):
     def on_rebalance_start(self, app: AppT) -> dict[str, Any]:
         self._rt.metrics.rebalances.inc()
         return super().on_rebalance_start(app)
-LIVE_PAGE = Path(__file__).resolve().parent / "web" / "live.html"
 
 
+EAGER_TICK_GAP_S = 0.1  # at most ten eager ticks a second (a replay crosses buckets fast)
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
 MEMO_BUCKETS = 4096  # decoded buckets kept per worker (the open ones are the ones reused)
 
@@ -157,7 +158,12 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 await partials_t.send(value=value, partition=part)
             for d in dead:
                 await dlq_t.send(value=orjson.dumps(d))
+            before = rt.input_watermarks.get(msg.partition, 0.0)
             rt.input_watermarks[msg.partition] = wm
+            # event time just made a bucket closable: tick now rather than at the next timer
+            if closes_bucket(before, wm, settings.bucket_s, settings.allowed_lateness_s) \
+                    and now_s() - last_tick[0] >= EAGER_TICK_GAP_S:
+                await send_ticks()
 
     def partial_counts(watch: str) -> Callable[[int], int]:
         return lambda b: bucket_count(bucket_key(watch, b))
@@ -223,18 +229,27 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if out.closed:
                 await store.publish_state(watch, redis_view(out.state, rt))
 
+    last_tick = [0.0]  # wall time of the last tick sent by this worker
+
     @app.timer(settings.close_interval_s)
     async def tick() -> None:
+        await send_ticks()
+        await store.flush()
+
+    async def send_ticks() -> None:
+        last_tick[0] = now_s()
         # every worker announces the watermarks of the input partitions it consumes
         # (an assigned partition not read yet is announced as None: it holds buckets open)
+        try:
+            assigned = app.consumer.assignment()
+        except ConsumerNotStarted:  # an agent under test_context has no consumer
+            assigned = set()
         marks: dict[str, float | None] = {
-            str(tp.partition): None for tp in app.consumer.assignment()
-            if tp.topic == topics.EVENTS.name}
+            str(tp.partition): None for tp in assigned if tp.topic == topics.EVENTS.name}
         marks.update({str(p): wm for p, wm in rt.input_watermarks.items()})
         value = orjson.dumps({"tick": now_s(), "wm": marks})
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)
-        await store.flush()
 
     @app.timer(5.0)
     async def consumer_lag() -> None:
@@ -248,58 +263,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 rt.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
                     max(0, high - (done or 0)))
 
-    @app.page("/metrics")
-    async def metrics_view(web: Any, request: Any) -> Any:
-        body = generate_latest(rt.metrics.registry)
-        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
-
-    @app.page("/healthz")
-    async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok", "app_id": settings.app_id})
-
-    def views() -> list[dict[str, Any]]:
-        return sorted((redis_view(ws, rt) for _, raw_state in list(states.items())
-                       if (ws := load_state(raw_state)) is not None), key=lambda v: v["watch"])
-
-    async def scopes() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(watch views, global trending): the global scope lives on one worker, else Redis."""
-        vs = views()
-        glob = next((v for v in vs if v["watch"] == GLOBAL), None)
-        if glob is None:
-            glob = await store.read_state(GLOBAL)
-        return [v for v in vs if v["watch"] != GLOBAL], (glob or {}).get("trending", [])
-
-    def by_watch(vs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-        rows = [{**t, "watch": v["watch"]} for v in vs for t in v["trending"]]
-        return sorted(rows, key=lambda r: -r["score"])[:n]
-
-    @app.page("/watches")
-    async def watches_view(web: Any, request: Any) -> Any:
-        return web.json({"watches": (await scopes())[0]})
-
-    @app.page("/trending")
-    async def trending_view(web: Any, request: Any) -> Any:
-        # global: over every post; by_watch: each watch's own hashtags, best score first
-        vs, glob = await scopes()
-        return web.json({"trending": glob, "by_watch": by_watch(vs, 20)})
-
-    @app.page("/trending/{watch}")
-    async def trending_watch_view(web: Any, request: Any, watch: str) -> Any:
-        for v in views():
-            if v["watch"] == watch:
-                return web.json({"watch": watch, "trending": v["trending"]})
-        return web.json({"error": f"unknown watch {watch!r} on this worker"}, status=404)
-
-    @app.page("/api/state")
-    async def state_view(web: Any, request: Any) -> Any:
-        vs, glob = await scopes()
-        return web.json({"watches": vs, "alerts": list(rt.last_alerts),
-                         "trending": by_watch(vs, 15), "global_trending": glob})
-
-    @app.page("/live")
-    async def live_view(web: Any, request: Any) -> Any:
-        return web.html(LIVE_PAGE.read_text(encoding="utf-8"))
-
+    register_pages(app, rt, states, store)
     app.vigie_runtime = rt  # type: ignore[attr-defined]
     app.vigie_store = store  # type: ignore[attr-defined]
     return app, rt

@@ -76,6 +76,11 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
     return partials, dead, decoded.watermark_s
 
 
+def closes_bucket(before_s: float, after_s: float, bucket_s: int, lateness_s: float) -> bool:
+    """Whether a watermark moving from before_s to after_s makes another bucket closable."""
+    return (after_s - lateness_s) // bucket_s > (before_s - lateness_s) // bucket_s
+
+
 def partial_messages(partials: Iterable[BucketAgg],
                      partition_of: Callable[[str], int]) -> list[tuple[int, bytes]]:
     """One internal message per partition of the partials topic, holding all its partials.

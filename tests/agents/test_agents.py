@@ -97,12 +97,17 @@ async def test_ingest_rekeys_partials_by_watch_and_dead_letters_bad_input(driver
         await agent.put(b"{broken", partition=0)
         await agent.put(b"[]", partition=0)
     messages = [(p, orjson.loads(v)["ps"]) for t, _, v, p in producer.sent
-                if t == topics.PARTIALS.name]
+                if t == topics.PARTIALS.name and b'"ps"' in v]
     assert messages
     # one message per partition and record, routed as the watch key would be by Kafka
     assert all(rt.partition_of(doc["w"]) == p for p, docs in messages for doc in docs)
     assert {doc["w"] for _, docs in messages for doc in docs} == {"socgen", "bnp", "orange",
                                                                   "sncf", "_global"}
+    # event time crossing bucket closes sends ticks at once (rate-limited), after the partials
+    sent = [(orjson.loads(v), p) for t, _, v, p in producer.sent if t == topics.PARTIALS.name]
+    ticks = [i for i, (doc, _) in enumerate(sent) if "tick" in doc]
+    assert ticks and {p for doc, p in sent if "tick" in doc} == {0}  # every partition (one)
+    assert all("ps" in sent[i - 1][0] or "tick" in sent[i - 1][0] for i in ticks)
     # fewer messages than partials: Faust's per-message cost is paid once per partition
     assert len(messages) < sum(len(docs) for _, docs in messages)
     reasons = sorted(d["reason"] for d in producer.values(topics.DLQ.name))
@@ -115,7 +120,8 @@ async def test_per_watch_closes_buckets_from_ticks_and_alerts(driver: Any) -> No
     async with _agent(app, "ingest").test_context() as ingest:
         for rec in scenario_records():
             await ingest.put(rec, partition=0)
-    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    partials = [v for t, _, v, _ in producer.sent
+                if t == topics.PARTIALS.name and b'"ps"' in v]
     wm = 0.0
     async with _agent(app, "per_watch").test_context() as per_watch:
         for i, value in enumerate(partials):
@@ -143,7 +149,8 @@ async def test_redelivered_partials_do_not_double_count(driver: Any) -> None:
     async with _agent(app, "ingest").test_context() as ingest:
         for rec in scenario_records()[:4]:
             await ingest.put(rec, partition=0)
-    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    partials = [v for t, _, v, _ in producer.sent
+                if t == topics.PARTIALS.name and b'"ps"' in v]
     async with _agent(app, "per_watch").test_context() as per_watch:
         for value in partials + partials:  # the whole batch arrives twice
             await per_watch.put(value, partition=0)
@@ -172,7 +179,8 @@ async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(drive
     async with _agent(app, "ingest").test_context() as ingest:
         for i in range(0, len(lines), 500):
             await ingest.put(b"[" + b",".join(lines[i:i + 500]) + b"]", partition=0)
-    partials = [v for t, _, v, _ in producer.sent if t == topics.PARTIALS.name]
+    partials = [v for t, _, v, _ in producer.sent
+                if t == topics.PARTIALS.name and b'"ps"' in v]
     async with _agent(app, "per_watch").test_context() as per_watch:
         for value in partials:
             await per_watch.put(value, partition=0)
