@@ -84,7 +84,6 @@ class Page:
     state: dict[str, Any]
     dom: str
     screenshot: Path
-    port: int
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def page(chromium: str, tmp_path_factory: pytest.TempPathFactory, redis_server: 
             dom = _run_chromium(chromium, tmp, ["--dump-dom", url])
             after = _state(st.port)
             if _fingerprint(after) == _fingerprint(state):
-                return Page(state, dom, shot, st.port)
+                return Page(state, dom, shot)
             state = _wait_for_incident(st.port, timeout_s=30.0)
         pytest.fail("the worker state kept changing while Chromium rendered the page")
 
