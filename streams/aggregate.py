@@ -9,16 +9,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from streams._scale import HASH_SPACE as HASH_SPACE  # re-exported: the aggregates' scale
+from streams._scale import SENTIMENT_NEG as SENTIMENT_NEG
+from streams._scale import SENTIMENT_POS as SENTIMENT_POS
+from streams.campaign import CampaignAgg, merge_campaigns
+
 TOP_POSTS = 5
 TOP_AUTHORS = 10
 FIRST_MOVERS = 5
 MAX_HASHTAGS = 200
 MAX_LANGS = 16
 KMV_K = 256  # authors sketch: exact below K distinct authors, then a KMV estimate
-HASH_SPACE = float(2**64)
 TEXT_CHARS = 280
-SENTIMENT_NEG = -0.05  # boundaries of the sentiment mix, same as the scorer's labels
-SENTIMENT_POS = 0.05
 
 
 def author_hash(author_id: str) -> int:
@@ -104,6 +106,7 @@ class BucketAgg:
     first_movers: tuple[PostRef, ...] = ()
     top_authors: tuple[AuthorRef, ...] = ()
     sources: Mapping[str, int] = field(default_factory=dict)  # "partition" -> last source offset
+    campaigns: Mapping[str, CampaignAgg] = field(default_factory=dict)  # tag -> mobilisation
 
     @property
     def scored(self) -> int:
@@ -152,6 +155,8 @@ class BucketAgg:
             top_authors=tuple(sorted(authors.values(), key=lambda a: (-a.followers, a.handle))
                               [:TOP_AUTHORS]),
             sources=sources,
+            campaigns=merge_campaigns(self.campaigns, other.campaigns) if other.campaigns
+            else self.campaigns,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,6 +171,7 @@ class BucketAgg:
             "fm": [_post_to_list(p) for p in self.first_movers],
             "ta": [[a.handle, a.followers, a.kind, a.posts] for a in self.top_authors],
             "src": dict(self.sources),
+            "cp": [c.to_dict() for c in self.campaigns.values()],
         }
 
     @classmethod
@@ -181,6 +187,7 @@ class BucketAgg:
             first_movers=tuple(PostRef(*p) for p in d["fm"]),
             top_authors=tuple(AuthorRef(*a) for a in d["ta"]),
             sources=dict(d["src"]),
+            campaigns={c["t"]: CampaignAgg.from_dict(c) for c in d.get("cp", ())},
         )
 
 
@@ -211,5 +218,6 @@ def combine_window(aggs: Iterable[BucketAgg], watch: str, start: int) -> BucketA
     """Fold aggregates of several buckets into one window aggregate (evidence)."""
     out = empty(watch, start)
     for a in aggs:
-        out = out.merge(replace(a, bucket_start=start, sources={}))
+        # campaigns are per bucket and go to the mobilisation detector, not to evidence
+        out = out.merge(replace(a, bucket_start=start, sources={}, campaigns={}))
     return out

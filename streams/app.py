@@ -13,7 +13,7 @@ from faust.exceptions import ConsumerNotStarted
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import AppT
 
-from streams import kafka_shim, topics
+from streams import kafka_shim, roster, topics
 from streams.aggregate import BucketAgg
 from streams.pipeline import (
     TableMemo,
@@ -29,13 +29,13 @@ from streams.pipeline import (
     on_tick,
     partial_messages,
     partials_of,
-    redis_view,
 )
 from streams.redis_store import RedisStore
 from streams.runtime import Runtime, build_runtime
 from streams.settings import Settings
 from streams.sinks import build_sinks
 from streams.watch_state import Fired, purgeable
+from streams.watch_views import redis_view
 from streams.web_views import register_pages
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,19 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         value = orjson.dumps({"tick": now_s(), "wm": marks})
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)
+
+    @app.timer(settings.roster_reload_s)
+    async def reload_rosters() -> None:
+        # rosters change while the worker runs: file + Redis sets, swapped in whole
+        try:
+            from_file = roster.load_roster_file(settings.roster_file) \
+                if settings.roster_file else {}
+        except (OSError, roster.RosterError) as exc:
+            log.warning("roster file not reloaded path=%s error=%s", settings.roster_file, exc)
+            return
+        from_redis = await store.rosters([w.id for w in rt.matcher.watches])
+        if from_redis is not None:  # Redis down: keep the rosters we have
+            rt.reload_rosters(roster.merged(from_file, from_redis))
 
     @app.timer(5.0)
     async def consumer_lag() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams._affiliation import Affiliation, affiliation_of
-from streams.aggregate import HASH_SPACE, SENTIMENT_NEG, SENTIMENT_POS
+from streams._scale import HASH_SPACE, SENTIMENT_NEG, SENTIMENT_POS
 from streams.models import SocialEvent
 from streams.neardup import Sample, simhash64
 from streams.text.normalize import extract_urls

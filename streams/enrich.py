@@ -25,6 +25,7 @@ from streams.aggregate import (
     author_hash,
     heaviest,
 )
+from streams.campaign import CampaignAgg, CampaignBuilder
 from streams.models import SocialEvent
 from streams.text.normalize import extract_hashtags, fold_tag
 
@@ -97,7 +98,8 @@ def _by_followers(item: tuple[str, list[Any]]) -> tuple[int, str]:
 
 
 def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
-            sources: Mapping[str, int], kinds: KindIndex) -> BucketAgg:
+            sources: Mapping[str, int], kinds: KindIndex,
+            campaigns: Mapping[str, CampaignAgg]) -> BucketAgg:
     events = acc.events
     # handle -> [max followers, the handle's last event (its kind wins), posts]
     authors: dict[str, list[Any]] = {}
@@ -138,6 +140,7 @@ def _freeze(watch: str, bucket: int, acc: _Acc, arrival_ts: float,
             AuthorRef(h, followers, kind(watch, h, last.author.verified), posts)
             for h, (followers, last, posts) in top_authors),
         sources=dict(sources),
+        campaigns=campaigns,
     )
 
 
@@ -154,8 +157,13 @@ def build_partials(
     arrival_ts: float,
     sources: Mapping[str, int],
     scorer: Scorer | None = None,
+    campaigns: CampaignBuilder | None = None,
 ) -> list[BucketAgg]:
-    """Fold one batch into one partial aggregate per (watch, bucket) it touches."""
+    """Fold one batch into one partial aggregate per (watch, bucket) it touches.
+
+    ``campaigns`` (a fresh builder per batch) adds each watch's per-hashtag campaign
+    aggregates for the mobilisation detector.
+    """
     accs: dict[tuple[str, int], _Acc] = {}
     # the global scope: posts and hashtags of every valid post per bucket (global trending)
     everyone: dict[int, list[Any]] = {}  # bucket -> [posts, max created, {tag: posts}]
@@ -222,7 +230,11 @@ def build_partials(
                 acc.hashtags[tag] = acc.hashtags.get(tag, 0) + 1
             acc.langs[lang] = acc.langs.get(lang, 0) + 1
             acc.events.append((ev, sentiment))
-    out = [_freeze(w, b, acc, arrival_ts, sources, kinds) for (w, b), acc in sorted(accs.items())]
+            if campaigns is not None and folded_tags:
+                campaigns.add(watch, folded_tags, ev, sentiment, a_hash, bucket)
+    by_bucket = campaigns.freeze() if campaigns is not None else {}
+    out = [_freeze(w, b, acc, arrival_ts, sources, kinds, by_bucket.get((w, b), {}))
+           for (w, b), acc in sorted(accs.items())]
     out += [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=created,
                       max_arrival=arrival_ts, hashtags=heaviest(tags, GLOBAL_HASHTAGS),
                       sources=dict(sources))

@@ -13,15 +13,11 @@ import orjson
 from streams import topics
 from streams.aggregate import GLOBAL, BucketAgg
 from streams.alerts.build import build_alert
-from streams.alerts.lifecycle import RANK
-from streams.detectors import trending
 from streams.enrich import build_partials, lang_bucket
 from streams.ingest import DeadLetter, dead_letter_record, decode_record
 from streams.metrics import lang_label, platform_label
 from streams.runtime import Runtime, validator
-from streams.watch_detectors import key_subject, key_type
 from streams.watch_state import (
-    VOLUME,
     Fired,
     Outcome,
     WatchState,
@@ -29,9 +25,9 @@ from streams.watch_state import (
     early,
     merge_partial,
 )
+from streams.watch_views import gauges
 
 log = logging.getLogger(__name__)
-TRENDING_RANKS = 10
 PARTIALS_KEY = "ps"  # an internal message: {"ps": [partial, ...]} or a tick {"tick": ...}
 T = TypeVar("T")
 
@@ -68,7 +64,8 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
     for labels, n in by_label.items():
         m.events_in.labels(*labels).inc(n)
     partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
-                              arrival_s, {str(partition): offset}, rt.scorer)
+                              arrival_s, {str(partition): offset}, rt.scorer,
+                              rt.campaign_builder())
     for p in partials:
         if p.watch != GLOBAL:
             m.events_matched.labels(p.watch).inc(p.count)
@@ -200,10 +197,12 @@ def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
     wm = rt.clock(partition).effective(wall, rt.settings.idle_close_s)
     if wm is None:
         return Outcome(ws)
+    aff = rt.affiliations.get(ws.watch)
     out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
-                      rt.policy, rt.volume_cfg, rt.detector_cfgs)
+                      rt.policy, rt.volume_cfg, rt.detector_cfgs,
+                      None if aff is None else aff.in_office_hours)
     if out.closed:
-        _gauges(rt, out.state, len(out.closed))
+        gauges(rt, out.state, len(out.closed))
     return out
 
 
@@ -215,38 +214,6 @@ def observe_tick(rt: Runtime, partition: int, doc: dict[str, Any], wall: float) 
     eff = clock.effective(wall, rt.settings.idle_close_s)
     if eff is not None:
         rt.metrics.watermark_lag.labels(str(partition)).set(max(0.0, wall - eff))
-
-
-def _gauges(rt: Runtime, ws: WatchState, n_closed: int) -> None:
-    m = rt.metrics
-    w = ws.watch
-    m.buckets_closed.labels(w).inc(n_closed)
-    if ws.history:
-        _, count, expected, neg_share, mean = ws.history[-1]
-        m.watch_volume.labels(w).set(count)
-        m.watch_baseline.labels(w).set(expected)
-        if neg_share is not None:
-            m.watch_negative_share.labels(w).set(neg_share)
-        if mean is not None:
-            m.watch_sentiment_mean.labels(w).set(mean)
-    m.watch_spike_score.labels(w).set(ws.volume.score)
-    level = 0
-    open_by: dict[tuple[str, str], int] = {}  # per-hashtag incidents count under their type
-    for key, lc in {**ws.lifecycles, **ws.detectors.lifecycles}.items():
-        t = key_type(key)
-        for sev in RANK:
-            open_by.setdefault((t, sev), 0)
-        if lc.incident is not None:
-            open_by[(t, lc.incident.severity)] += 1
-            level = max(level, RANK[lc.incident.severity] + 1)
-    for (t, sev), n in open_by.items():
-        m.incidents_open.labels(w, t, sev).set(n)
-    m.watch_level.labels(w).set(level)
-    ranked = trending.top(ws.detectors.trend, TRENDING_RANKS)
-    for rank in range(1, TRENDING_RANKS + 1):  # bounded rank label; the tag is in /trending
-        row = ranked[rank - 1] if rank <= len(ranked) else None
-        m.trending_score.labels(w, str(rank)).set(row.score if row else 0.0)
-        m.trending_count.labels(w, str(rank)).set(row.count if row else 0.0)
 
 
 def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[str, Any]]:
@@ -275,32 +242,3 @@ def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[st
         docs.append(doc)
         rt.last_alerts.appendleft(doc)
     return docs
-
-
-def open_incidents(ws: WatchState) -> list[dict[str, Any]]:
-    """Every open incident of a watch, all alert types."""
-    lcs = {**ws.lifecycles, **ws.detectors.lifecycles}
-    return [{"alert_id": lc.incident.alert_id, "type": key_type(k),
-             "subject": key_subject(k), "severity": lc.incident.severity,
-             "opened_bucket": lc.incident.opened_bucket, "sequence": lc.incident.sequence}
-            for k, lc in sorted(lcs.items()) if lc.incident is not None]
-
-
-def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:
-    """The current state of a watch, as published to Redis for dashboards and services."""
-    incidents = open_incidents(ws)
-    level = max(incidents, key=lambda i: RANK[i["severity"]])["severity"] if incidents \
-        else "normal"
-    volume_inc = next((i for i in incidents if i["type"] == VOLUME), None)
-    hist = ws.history[-180:]
-    return {
-        "watch": ws.watch, "name": rt.watch_name(ws.watch), "level": level,
-        "open_incident": volume_inc or (incidents[0] if incidents else None),
-        "incidents": incidents,
-        "trending": [{"tag": t.tag, "count": round(t.count, 1), "score": round(t.score, 3),
-                      "rank": t.rank, "trending": t.trending}
-                     for t in trending.top(ws.detectors.trend, 10)],
-        "last_closed": ws.last_closed, "watermark": ws.watermark,
-        "history": [{"bucket": b, "count": c, "expected": e, "negative_share": n,
-                     "sentiment_mean": s} for b, c, e, n, s in hist],
-    }

@@ -56,6 +56,19 @@ class RedisStore:
             return None
         return None if blob is None else dict(orjson.loads(blob))
 
+    async def rosters(self, watches: list[str]) -> dict[str, list[str]] | None:
+        """Roster handles per watch from the sets <prefix>:roster:<watch>; None if unreachable."""
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for w in watches:
+                pipe.smembers(self.key("roster", w))
+            found = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed("rosters", exc)
+            return None
+        return {w: sorted(h.decode() if isinstance(h, bytes) else str(h) for h in members)
+                for w, members in zip(watches, found, strict=True) if members}
+
     async def record_alert(self, alert: dict[str, Any]) -> None:
         """Keep the last alerts in a capped list for dashboards and the live page."""
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -14,8 +14,10 @@ from typing import Any
 
 import jsonschema
 
-from streams import topics
+from streams import roster, topics
+from streams._affiliation import Affiliation
 from streams.alerts.lifecycle import Policy
+from streams.campaign import CampaignBuilder
 from streams.detectors import volume
 from streams.enrich import KindIndex, Scorer
 from streams.ingest import REASONS, Limits
@@ -117,6 +119,22 @@ class Runtime:
     input_watermarks: dict[int, float] = field(default_factory=dict)
     clocks: dict[int, Clock] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
+    # affiliation sources per watch (rosters, bio cues, owned, advocacy URLs): swapped whole
+    # by reload_rosters, never mutated
+    affiliations: Mapping[str, Affiliation] = field(default_factory=dict)
+    base_kinds: KindIndex | None = None  # the kinds from the watches file, before rosters
+
+    def reload_rosters(self, rosters: Mapping[str, Iterable[str]]) -> None:
+        """Swap in the rosters read from the roster file and Redis (added to the config's)."""
+        watches = self.matcher.watches
+        self.affiliations = roster.affiliations(watches, rosters)
+        base = self.base_kinds if self.base_kinds is not None else self.kinds
+        self.base_kinds = base
+        self.kinds = roster.with_employees(base, rosters)
+
+    def campaign_builder(self) -> CampaignBuilder | None:
+        """A fresh per-batch campaign builder (None when the detectors are off)."""
+        return CampaignBuilder(self.affiliations) if self.detector_cfgs is not None else None
 
     def partition_of(self, watch: str) -> int:
         """The partials-topic partition that owns a watch (its key's default partition)."""
@@ -161,7 +179,7 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
     init_build_info(metrics, REASONS, watches=[w.id for w in watches])
     metrics.worker_info.info({"app_id": settings.app_id, "bucket_s": str(settings.bucket_s),
                               "topic_partitions": str(settings.topic_partitions)})
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         matcher=WatchMatcher(watches),
         kinds=kind_index(watches),
@@ -183,3 +201,6 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
         scorer=_scorer(settings.score_sentiment),
         detector_cfgs=DetectorConfigs() if settings.detectors_enabled else None,
     )
+    rt.reload_rosters(roster.load_roster_file(settings.roster_file) if settings.roster_file
+                      else {})
+    return rt

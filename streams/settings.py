@@ -62,6 +62,12 @@ class Settings:
         "Web port: /metrics (Prometheus), /healthz, views."))
     watches_file: str = field(default="", metadata=_meta(
         "TOML file of watches. Empty: the bundled demo watches."))
+    roster_file: str = field(default="", metadata=_meta(
+        "TOML file of employee/ambassador handles per watch ([roster] watch = [handles]); "
+        "added to each watch's roster and to the Redis set <prefix>:roster:<watch>, "
+        "reloaded without a restart."))
+    roster_reload_s: float = field(default=60.0, metadata=_meta(
+        "Wall-clock period of the roster reload (file and Redis sets)."))
     log_level: str = field(default="INFO", metadata=_meta("Logging level."))
     # --- Time and detection ------------------------------------------------------------
     bucket_s: int = field(default=60, metadata=_meta("Tumbling bucket width, event time."))

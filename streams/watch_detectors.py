@@ -6,16 +6,17 @@ alert lifecycle; the volume detector's state is read, not changed, here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams.aggregate import BucketAgg, combine_window
+from streams.alerts.build import iso
 from streams.alerts.lifecycle import RANK, Lifecycle, Observation, Policy, step
-from streams.detectors import badbuzz, influencer, sentiment_shift, trending, volume
+from streams.detectors import badbuzz, influencer, mobilisation, sentiment_shift, trending, volume
 
 TYPES = (sentiment_shift.ALERT_TYPE, influencer.ALERT_TYPE, badbuzz.ALERT_TYPE,
-         trending.ALERT_TYPE)
+         trending.ALERT_TYPE, mobilisation.ALERT_TYPE)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class DetectorConfigs:
     influencer: influencer.InfluencerConfig = influencer.DEFAULT
     buzz: badbuzz.BadBuzzConfig = badbuzz.DEFAULT
     trend: trending.TrendConfig = trending.DEFAULT
+    mob: mobilisation.MobilisationConfig = mobilisation.DEFAULT
     # the lowest level that may OPEN an incident, per type (a quiet day's watch-level bad-buzz
     # score is noise; an open incident still follows every level)
     min_open: Mapping[str, str] = field(default_factory=lambda: {badbuzz.ALERT_TYPE: "warning"})
@@ -48,6 +50,7 @@ class DetectorStates:
     influencer: influencer.InfluencerState = field(default_factory=influencer.initial_state)
     buzz: badbuzz.BadBuzzState = field(default_factory=badbuzz.initial_state)
     trend: trending.TrendState = field(default_factory=trending.initial_state)
+    mob: mobilisation.MobilisationState = field(default_factory=mobilisation.initial_state)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
     windows: Mapping[str, Window] = field(default_factory=dict)
 
@@ -56,6 +59,7 @@ class DetectorStates:
         return {
             "shift": self.shift.to_dict(), "influencer": self.influencer.to_dict(),
             "buzz": self.buzz.to_dict(), "trend": self.trend.to_dict(),
+            "mob": self.mob.to_dict(),
             "lifecycles": {k: v.to_dict() for k, v in self.lifecycles.items()},
             "windows": {k: {"agg": w.agg.to_dict(), "baseline": w.baseline}
                         for k, w in self.windows.items()},
@@ -72,6 +76,8 @@ class DetectorStates:
             buzz=badbuzz.BadBuzzState.from_dict(d["buzz"]),
             trend=trending.TrendState.from_dict(d["trend"]) if "trend" in d
             else trending.initial_state(),
+            mob=mobilisation.MobilisationState.from_dict(d["mob"]) if "mob" in d
+            else mobilisation.initial_state(),
             lifecycles={k: Lifecycle.from_dict(v) for k, v in d["lifecycles"].items()},
             windows={k: Window(BucketAgg.from_dict(w["agg"]), w["baseline"])
                      for k, w in d["windows"].items()},
@@ -108,43 +114,63 @@ def key_subject(key: str) -> str | None:
     return subject if sep else None
 
 
-def _observations(ds: DetectorStates, cfg: DetectorConfigs) -> dict[str, Observation | None]:
+def _per_subject(ds: DetectorStates, kind: str, candidates: list[str],
+                 observe: Callable[[str], Observation | None]) -> dict[str, Observation | None]:
+    """One incident per hashtag: the open ones are followed until they resolve; candidates
+    (strongest first) may open while fewer than MAX_OPEN_PER_TYPE are open."""
+    keys = [k for k in ds.lifecycles if key_type(k) == kind and key_subject(k) is not None]
+    live = {k for k in keys if ds.lifecycles[k].incident is not None}
+    out = {k: observe(key_subject(k) or "") for k in keys}
+    for tag in candidates:
+        key = lifecycle_key(kind, tag)
+        if key not in live and len(live) < MAX_OPEN_PER_TYPE:
+            out[key] = observe(tag)
+            live.add(key)
+    return out
+
+
+def _observations(ds: DetectorStates, cfg: DetectorConfigs,
+                  campaigns: Mapping[str, mobilisation.CampaignSignal]
+                  ) -> dict[str, Observation | None]:
     out: dict[str, Observation | None] = {
         sentiment_shift.ALERT_TYPE: sentiment_shift.observe(ds.shift, cfg.shift),
         influencer.ALERT_TYPE: influencer.observe(ds.influencer, cfg.influencer),
         badbuzz.ALERT_TYPE: badbuzz.observe(ds.buzz, cfg.buzz),
     }
-    # one incident per trending hashtag: the open ones are followed until they resolve,
-    # new onsets (strongest first) open while fewer than MAX_OPEN_PER_TYPE are open
-    trend_keys = [k for k in ds.lifecycles if key_type(k) == trending.ALERT_TYPE
-                  and key_subject(k) is not None]
-    live = {k for k in trend_keys if ds.lifecycles[k].incident is not None}
-    for key in trend_keys:
-        out[key] = trending.tag_observation(ds.trend, key_subject(key) or "", cfg.trend)
-    for onset in ds.trend.onsets:
-        key = lifecycle_key(trending.ALERT_TYPE, onset.tag)
-        if key not in live and len(live) < MAX_OPEN_PER_TYPE:
-            out[key] = trending.tag_observation(ds.trend, onset.tag, cfg.trend)
-            live.add(key)
+    out.update(_per_subject(ds, trending.ALERT_TYPE, [o.tag for o in ds.trend.onsets],
+                            lambda t: trending.tag_observation(ds.trend, t, cfg.trend)))
+
+    def campaign(tag: str) -> Observation | None:
+        sig = campaigns.get(tag)
+        return None if sig is None else sig.observation()
+    out.update(_per_subject(ds, mobilisation.ALERT_TYPE,
+                            [t for t, c in campaigns.items() if c.alert], campaign))
     return out
 
 
 def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeState,
              ts_end: float, bucket_s: int, policy: Policy, cfg: DetectorConfigs,
-             volume_cfg: volume.VolumeConfig) -> tuple[DetectorStates, list[Emitted], list[str]]:
-    """Feed one closed bucket (the volume state already includes it) to every detector."""
+             volume_cfg: volume.VolumeConfig, office_hours: Callable[[float], bool] | None = None
+             ) -> tuple[DetectorStates, list[Emitted], list[str]]:
+    """Feed one closed bucket (the volume state already includes it) to every detector.
+
+    ``office_hours(ts)``: whether a time falls in the watch's office hours (its timezone).
+    """
     ts = float(agg.bucket_start)
     shift = sentiment_shift.update(ds.shift, agg, ts, cfg.shift)
     infl = influencer.update(ds.influencer, agg, ts, cfg.influencer)
     buzz = badbuzz.update(ds.buzz, badbuzz.inputs(agg, vs, shift, infl, ts, cfg.buzz,
                                                   volume_cfg, cfg.shift), ts, cfg.buzz)
     trend = trending.update(ds.trend, ts, agg.hashtags, cfg.trend)
-    ds = replace(ds, shift=shift, influencer=infl, buzz=buzz, trend=trend)
+    mob = mobilisation.update(ds.mob, ts, agg.campaigns, agg.negative, agg.count, cfg.mob,
+                              office_bucket=None if office_hours is None else office_hours(ts))
+    ds = replace(ds, shift=shift, influencer=infl, buzz=buzz, trend=trend, mob=mob)
+    campaigns = {c.tag: c for c in mobilisation.evaluate(mob, cfg.mob)}
     lifecycles = dict(ds.lifecycles)
     windows = dict(ds.windows)
     emitted: list[Emitted] = []
     suppressed: list[str] = []
-    for key, obs in _observations(ds, cfg).items():
+    for key, obs in _observations(ds, cfg, campaigns).items():
         kind = key_type(key)
         lc = lifecycles.get(key, Lifecycle())
         floor = cfg.min_open.get(kind)
@@ -163,7 +189,7 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
                          win.baseline + expected)
         if em is not None and win is not None:
             emitted.append(Emitted(kind, em, win.agg, win.baseline,
-                                   _details(key, ds, obs, cfg)))
+                                   _details(key, ds, obs, cfg, campaigns)))
         if res.suppressed:
             suppressed.append(f"{kind}:{res.suppressed}")
         if res.state.incident is None:
@@ -181,8 +207,8 @@ def trend_only(ds: DetectorStates, agg: BucketAgg, cfg: DetectorConfigs) -> Dete
                                              cfg.trend))
 
 
-def _details(key: str, ds: DetectorStates, obs: Observation | None,
-             cfg: DetectorConfigs) -> dict[str, Any]:
+def _details(key: str, ds: DetectorStates, obs: Observation | None, cfg: DetectorConfigs,
+             campaigns: Mapping[str, mobilisation.CampaignSignal]) -> dict[str, Any]:
     kind = key_type(key)
     out: dict[str, Any] = {"detector": kind}
     subject = key_subject(key)
@@ -199,7 +225,25 @@ def _details(key: str, ds: DetectorStates, obs: Observation | None,
         out["hashtags"] = [{"tag": t.tag, "count": round(t.count, 1),
                             "baseline": round(t.baseline, 2), "score": round(t.score, 3),
                             "trending": t.trending} for t in trending.top(ds.trend, 5, cfg.trend)]
+    elif kind == mobilisation.ALERT_TYPE and subject is not None and subject in campaigns:
+        out.update(campaign_details(campaigns[subject]))
     elif kind == influencer.ALERT_TYPE:
         out["authors"] = [{"author": s.author, "kind": s.kind, "followers": s.followers,
                            "severity": s.severity} for s in influencer.evaluate(ds.influencer)]
     return out
+
+
+def campaign_details(sig: mobilisation.CampaignSignal) -> dict[str, Any]:
+    """A classified campaign, explained: class, confidence, the evidence, share of voice."""
+    c = sig.classification
+    return {
+        "class": c.cls, "confidence": round(c.confidence, 4),
+        "scores": {k: round(v, 4) for k, v in c.scores.items()},
+        "reasons": [{"class": r.cls, "feature": r.feature, "value": round(r.value, 4),
+                     "threshold": r.threshold, "contribution": round(r.contribution, 4)}
+                    for r in c.reasons],
+        "features": dict(sig.features), "posts": sig.posts,
+        "first_seen": iso(sig.first_seen_ts), "share_of_voice": sig.share_of_voice,
+        "outweighs_negative_since": None if sig.outweighs_since is None
+        else iso(sig.outweighs_since),
+    }

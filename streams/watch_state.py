@@ -190,7 +190,8 @@ def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
 
 def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg | None],
                 bucket_s: int, lateness_s: float, policy: Policy,
-                cfg: volume.VolumeConfig, detectors: DetectorConfigs | None = None) -> Outcome:
+                cfg: volume.VolumeConfig, detectors: DetectorConfigs | None = None,
+                office_hours: Callable[[float], bool] | None = None) -> Outcome:
     """Close every bucket whose end is at or before watermark - lateness, oldest first."""
     ws = replace(ws, watermark=max(ws.watermark, watermark))
     last_closable = int((ws.watermark - lateness_s) // bucket_s) * bucket_s - bucket_s
@@ -225,7 +226,7 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
             suppressed.append(s)
         if detectors is not None:  # sentiment shift, influencers, bad buzz, trending hashtags
             ds, emitted, sup = on_close(ws.detectors, ws.watch, agg, vs, b + bucket_s,
-                                        bucket_s, policy, detectors, cfg)
+                                        bucket_s, policy, detectors, cfg, office_hours)
             ws = replace(ws, detectors=ds)
             fired.extend(Fired(e.alert_type, e.emission, e.window, e.baseline, bucket_s,
                                e.details) for e in emitted)

@@ -9,9 +9,10 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams.aggregate import GLOBAL
-from streams.pipeline import load_state, redis_view
+from streams.pipeline import load_state
 from streams.redis_store import RedisStore
 from streams.runtime import Runtime
+from streams.watch_views import redis_view
 
 LIVE_PAGE = Path(__file__).resolve().parent / "web" / "live.html"
 

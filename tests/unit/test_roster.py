@@ -1,0 +1,45 @@
+"""Rosters from the watches file, a roster file and Redis sets; reloaded as new snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from streams import roster
+from streams._affiliation import affiliation_of
+from streams.runtime import build_runtime
+from streams.settings import Settings
+
+
+def test_roster_file_is_read_folded_and_validated(tmp_path: Path) -> None:
+    f = tmp_path / "roster.toml"
+    f.write_text('[roster]\nsocgen = ["@Jean_Dupont", "marie"]\nbnp = []\n')
+    assert roster.load_roster_file(f) == {"socgen": frozenset({"jean_dupont", "marie"}),
+                                          "bnp": frozenset()}
+    f.write_text('[roster]\nsocgen = "jean"\n')
+    with pytest.raises(roster.RosterError, match="socgen"):
+        roster.load_roster_file(f)
+    f.write_text("[roster\n")
+    with pytest.raises(roster.RosterError, match="invalid TOML"):
+        roster.load_roster_file(f)
+
+
+def test_reload_swaps_affiliations_and_author_kinds(tmp_path: Path) -> None:
+    f = tmp_path / "roster.toml"
+    f.write_text('[roster]\nsocgen = ["Jean_Dupont"]\n')
+    rt = build_runtime(Settings(roster_file=str(f)), CollectorRegistry())
+    before = rt.affiliations
+    assert affiliation_of(before["socgen"], "@jean_dupont", None, ()) == "roster"
+    assert rt.kinds.kind("socgen", "Jean_Dupont", False) == "employee"
+    # a Redis set adds someone, the file entry stays; the old snapshot is not mutated
+    rt.reload_rosters(roster.merged(roster.load_roster_file(f), {"socgen": ["Lea"]}))
+    assert affiliation_of(rt.affiliations["socgen"], "lea", None, ()) == "roster"
+    assert affiliation_of(before["socgen"], "lea", None, ()) is None
+    assert rt.kinds.kind("socgen", "lea", False) == "employee"
+    # someone leaves: the next reload drops them
+    rt.reload_rosters({})
+    assert affiliation_of(rt.affiliations["socgen"], "lea", None, ()) is None
+    assert rt.kinds.kind("socgen", "lea", True) == "verified"
+    assert rt.campaign_builder() is not None
