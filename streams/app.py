@@ -29,6 +29,7 @@ from streams.pipeline import (
     on_tick,
     partial_messages,
     partials_of,
+    tick_doc,
 )
 from streams.redis_store import RedisStore
 from streams.runtime import Runtime, build_runtime
@@ -160,6 +161,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                 await dlq_t.send(value=orjson.dumps(d))
             before = rt.input_watermarks.get(msg.partition, 0.0)
             rt.input_watermarks[msg.partition] = wm
+            rt.input_offsets[msg.partition] = msg.offset
             # event time just made a bucket closable: tick now rather than at the next timer
             if closes_bucket(before, wm, settings.bucket_s, settings.allowed_lateness_s) \
                     and now_s() - last_tick[0] >= EAGER_TICK_GAP_S:
@@ -239,15 +241,16 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
     async def send_ticks() -> None:
         last_tick[0] = now_s()
         # every worker announces the watermarks of the input partitions it consumes
-        # (an assigned partition not read yet is announced as None: it holds buckets open)
+        # (None: assigned, nothing read yet) and those with records still to read ("busy")
         try:
-            assigned = app.consumer.assignment()
+            consumer = app.consumer
+            tps = [tp for tp in consumer.assignment() if tp.topic == topics.EVENTS.name]
         except ConsumerNotStarted:  # an agent under test_context has no consumer
-            assigned = set()
-        marks: dict[str, float | None] = {
-            str(tp.partition): None for tp in assigned if tp.topic == topics.EVENTS.name}
-        marks.update({str(p): wm for p, wm in rt.input_watermarks.items()})
-        value = orjson.dumps({"tick": now_s(), "wm": marks})
+            tps = []
+        committed = getattr(consumer, "_committed_offset", {}) if tps else {}
+        value = orjson.dumps(tick_doc(
+            now_s(), rt.input_watermarks, {tp.partition: consumer.highwater(tp) for tp in tps},
+            rt.input_offsets, {tp.partition: committed.get(tp) for tp in tps}))
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -71,6 +71,21 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
             m.events_matched.labels(p.watch).inc(p.count)
     dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
     return partials, dead, decoded.watermark_s
+
+
+def tick_doc(wall: float, watermarks: Mapping[int, float], ends: Mapping[int, int | None],
+             done: Mapping[int, int], committed: Mapping[int, int | None]) -> dict[str, Any]:
+    """A tick: input watermarks, and which partitions still have records to read ("busy").
+
+    ``ends``: assigned input partition -> end offset as last fetched (None: not known yet);
+    ``done``: last offset processed here; ``committed``: next offset to read as committed
+    (a partition this worker has not read yet starts there, e.g. after a restart).
+    """
+    marks: dict[str, float | None] = {str(p): None for p in ends}
+    marks.update({str(p): wm for p, wm in watermarks.items()})
+    busy = [str(p) for p, end in sorted(ends.items())
+            if end is None or max(done.get(p, -1) + 1, committed.get(p) or 0) < end]
+    return {"tick": wall, "wm": marks, "busy": busy}
 
 
 def closes_bucket(before_s: float, after_s: float, bucket_s: int, lateness_s: float) -> bool:
@@ -209,8 +224,9 @@ def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
 def observe_tick(rt: Runtime, partition: int, doc: dict[str, Any], wall: float) -> None:
     """Feed a tick's input-partition watermarks to the partition clock."""
     clock = rt.clock(partition)
+    busy = set(doc.get("busy", ()))  # input partitions with records still to read
     for src, wm in doc.get("wm", {}).items():
-        clock.observe(src, None if wm is None else float(wm), wall)
+        clock.observe(src, None if wm is None else float(wm), wall, src in busy)
     eff = clock.effective(wall, rt.settings.idle_close_s)
     if eff is not None:
         rt.metrics.watermark_lag.labels(str(partition)).set(max(0.0, wall - eff))

@@ -74,31 +74,39 @@ class Clock:
     """Event-time clock of one internal partition: the watermark of every input partition.
 
     The effective watermark is the minimum over input partitions, as in Flink, so a fast
-    partition cannot close a bucket a slower one still feeds. An input partition that has not
-    advanced for idle_s follows the wall clock from there, so a quiet stream still closes.
+    partition cannot close a bucket a slower one still feeds. An input partition that is caught
+    up (no record left to read) and has not advanced for idle_s follows the wall clock from
+    there, so a quiet stream still closes. One with records still to read is slow, not idle:
+    it holds buckets open however long it takes (a backlog after a restart, a loaded worker).
     """
 
-    sources: dict[str, tuple[float | None, float]] = field(default_factory=dict)
+    # source -> (watermark or None if nothing read yet, wall time of its last advance, backlog)
+    sources: dict[str, tuple[float | None, float, bool]] = field(default_factory=dict)
 
-    def observe(self, source: str, watermark_s: float | None, wall_s: float) -> None:
-        """Record an input partition's watermark (monotonic); None: assigned, nothing read yet."""
+    def observe(self, source: str, watermark_s: float | None, wall_s: float,
+                backlog: bool = False) -> None:
+        """Record an input partition's watermark (monotonic); None: assigned, nothing read yet;
+        backlog: it still has records to read."""
         prev = self.sources.get(source)
         if prev is None or (watermark_s is not None and (prev[0] is None or watermark_s > prev[0])):
-            self.sources[source] = (watermark_s, wall_s)
+            self.sources[source] = (watermark_s, wall_s, backlog)
+        else:
+            self.sources[source] = (prev[0], prev[1], backlog)
 
     def effective(self, wall_s: float, idle_s: float) -> float | None:
         """The watermark buckets may close against; None while it is not known yet.
 
         An assigned input partition that has not delivered anything holds every bucket open
-        for idle_s (its data may simply not be fetched yet); after that it is ignored.
+        while it has a backlog, or for idle_s when its backlog is unknown; after that an
+        empty one is ignored.
         """
         marks = []
-        for wm, since in self.sources.values():
+        for wm, since, backlog in self.sources.values():
             if wm is None:
-                if wall_s - since < idle_s:
+                if backlog or wall_s - since < idle_s:
                     return None
                 continue
-            marks.append(wm + max(0.0, wall_s - since - idle_s))
+            marks.append(wm if backlog else wm + max(0.0, wall_s - since - idle_s))
         return min(marks) if marks else None
 
 
@@ -117,6 +125,7 @@ class Runtime:
     detector_cfgs: DetectorConfigs | None = None
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
+    input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
     clocks: dict[int, Clock] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
     # affiliation sources per watch (rosters, bio cues, owned, advocacy URLs): swapped whole

@@ -173,7 +173,10 @@ def early(ws: WatchState, agg: BucketAgg, bucket_s: int, policy: Policy,
     else:
         before = vs
         for b, n in zip(opened, counts, strict=True):
-            vs = volume.update(vs, float(b), n, cfg)
+            # an open bucket may still miss data of other input partitions: below its
+            # expectation it would depress the projected baseline and fake an onset, so it
+            # counts at least as expected (conservative; the close path sees the truth)
+            vs = volume.update(vs, float(b), max(n, volume.expected(vs, float(b), cfg)), cfg)
         if memo is not None:
             memo[ws.watch] = (before, start, counts, vs)
     projected = volume.update(vs, float(agg.bucket_start), float(agg.count), cfg)

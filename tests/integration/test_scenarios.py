@@ -10,7 +10,7 @@ import pytest
 
 from streams import scenarios, simulate, topics
 from streams.runtime import validator
-from tests.integration.harness import batched, produce, read_all, stack
+from tests.integration.harness import batched, metric, produce, read_all, stack
 
 END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time
 DETECT_WITHIN = timedelta(minutes=20)
@@ -21,8 +21,16 @@ def replay(tmp: Any, redis_url: str, sc: simulate.Scenario, seed: int) -> list[d
     with stack(tmp, redis_url, f"it-sc-{tmp.name[-8:]}") as st:
         st.start_worker()
         produce(st.broker.bootstrap, batched(lines))
-        return read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0, timeout_s=300,
-                        until=lambda docs: True)
+        alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0, timeout_s=300,
+                          until=lambda docs: True)
+        # buckets must never close before their data is in (that would fake spikes)
+        late = metric(st.port, "vigie_partials_late_total")
+        print(f"{sc.name}: {len(lines)} events, {len(alerts)} alerts, late partials {late}, "
+              f"duplicates {metric(st.port, 'vigie_partials_duplicate_total')}, rebalances "
+              f"{metric(st.port, 'vigie_rebalances_total')}, late events "
+              f"{metric(st.port, 'vigie_dead_letters_total', reason='late')}")
+        assert late == 0
+        return alerts
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from streams.aggregate import BucketAgg
-from streams.pipeline import closes_bucket, partial_messages, partials_of
+from streams.pipeline import closes_bucket, partial_messages, partials_of, tick_doc
 
 
 def test_a_watermark_crossing_a_bucket_close_asks_for_a_tick() -> None:
@@ -27,3 +27,12 @@ def test_partials_travel_one_message_per_partition_and_come_back_whole() -> None
     assert back[0] == [parts[1]] and back[1] == [parts[0], parts[2], parts[3]]
     # a message from an older worker (one bare partial) is still read
     assert partials_of(parts[3].to_dict()) == [parts[3]]
+
+
+def test_ticks_say_which_input_partitions_still_have_records_to_read() -> None:
+    doc = tick_doc(10.0, {0: 500.0, 1: 400.0}, {0: 100, 1: 50, 2: None, 3: 7, 4: 0},
+                   {0: 99, 1: 20}, {3: 7, 2: None})
+    assert doc["wm"] == {"0": 500.0, "1": 400.0, "2": None, "3": None, "4": None}
+    # 0 processed to its end; 1 is behind; 2's end is unknown; 3 was fully read before a
+    # restart (committed = end); 4 is empty
+    assert doc["busy"] == ["1", "2"]

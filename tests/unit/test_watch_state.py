@@ -126,6 +126,17 @@ def test_an_assigned_partition_not_read_yet_holds_buckets_open_for_a_while() -> 
     assert c.effective(1032.0, 30.0) == 300.0
 
 
+def test_a_partition_with_records_left_to_read_is_slow_not_idle() -> None:
+    c = Clock()
+    c.observe("0", 5000.0, 1000.0)
+    c.observe("1", None, 1000.0, backlog=True)  # assigned, its fetch not processed yet
+    assert c.effective(1100.0, 30.0) is None  # however long it takes: nothing closes
+    c.observe("1", 400.0, 1101.0, backlog=True)
+    assert c.effective(1500.0, 30.0) == 400.0  # stalled with a backlog: no wall-clock drift
+    c.observe("1", 400.0, 1501.0, backlog=False)  # caught up, then quiet: idle rule again
+    assert c.effective(1600.0, 30.0) == 400.0 + (1600.0 - 1101.0 - 30.0)
+
+
 def test_early_projects_over_buckets_still_open_for_lateness() -> None:
     spike_at = 2 * 86_400
     buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
@@ -139,6 +150,22 @@ def test_early_projects_over_buckets_still_open_for_lateness() -> None:
     assert [f.emission.status for f in with_counts.fired] == ["open"]
     assert with_counts.fired[0].emission.opened_bucket == T0 + spike_at
     assert len(without.fired) <= 1
+
+
+def test_open_buckets_still_missing_data_do_not_fake_an_early_onset() -> None:
+    # a busy morning: the watch's normal rate; the buckets after the last closed one are
+    # still open and have only part of their posts (other input partitions lag behind)
+    buckets = series(2 + 1 / 24, 10**9, 0, rate=40, spike_rate=40, seed=5)
+    ws = WatchState(watch="w", first_bucket=T0)
+    last = T0 + 2 * 86_400
+    ws = close_until(ws, float(last + 120), buckets.get, B, 120.0, POLICY, CFG).state
+    assert ws.last_closed == last - B
+    opened = range(last, last + 15 * B, B)
+    normal = BucketAgg(watch="w", bucket_start=last + 15 * B, count=48)
+    for partial_share in (0.0, 0.1, 0.3):  # how much of the open buckets has arrived
+        out = early(ws, normal, B, POLICY, CFG,
+                    lambda b, s=partial_share: int(buckets[b].count * s) if b in opened else 0)
+        assert out.fired == (), partial_share
 
 
 def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
