@@ -60,6 +60,7 @@ class Metrics:
     trending_count: Gauge
     mobilisation_share: Gauge
     campaigns_active: Gauge
+    roster_handles: Gauge
     deliveries: Counter
     rebalances: Counter
     build_info: Info
@@ -128,6 +129,9 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                                "currently classified, by class (employee_mobilisation, "
                                "coordinated_inauthentic, organic).", ["watch", "class"],
                                registry=r),
+        roster_handles=Gauge("vigie_roster_handles", "Employee/ambassador handles in the "
+                             "watch's roster (watches file, roster file, Redis set), as last "
+                             "reloaded.", watch, registry=r),
         deliveries=Counter("vigie_alert_deliveries_total", "Webhook and Grafana annotation "
                            "deliveries, by sink and outcome (delivered, retry, dropped_*).",
                            ["sink", "outcome"], registry=r),
@@ -138,7 +142,7 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
     )
 
 
-REDIS_OPS = ("claim", "publish_state", "record_alert")
+REDIS_OPS = ("claim", "publish_state", "record_alert", "read_state", "rosters")
 
 
 def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),

@@ -137,6 +137,8 @@ class Runtime:
         """Swap in the rosters read from the roster file and Redis (added to the config's)."""
         watches = self.matcher.watches
         self.affiliations = roster.affiliations(watches, rosters)
+        for w, aff in self.affiliations.items():
+            self.metrics.roster_handles.labels(w).set(len(aff.roster))
         base = self.base_kinds if self.base_kinds is not None else self.kinds
         self.base_kinds = base
         self.kinds = roster.with_employees(base, rosters)

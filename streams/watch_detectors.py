@@ -6,6 +6,7 @@ alert lifecycle; the volume detector's state is read, not changed, here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -168,6 +169,9 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
     campaigns = {c.tag: c for c in mobilisation.evaluate(mob, cfg.mob)}
     lifecycles = dict(ds.lifecycles)
     windows = dict(ds.windows)
+    # a trending hashtag is told once, then only when it escalates: during a bad buzz several
+    # of the watch's hashtags trend at once and their growth is the bad buzz's own evidence
+    quiet = replace(policy, material_change=math.inf)
     emitted: list[Emitted] = []
     suppressed: list[str] = []
     for key, obs in _observations(ds, cfg, campaigns).items():
@@ -177,7 +181,7 @@ def on_close(ds: DetectorStates, watch: str, agg: BucketAgg, vs: volume.VolumeSt
         if (lc.incident is None and obs is not None and floor is not None and obs.severity
                 and RANK[obs.severity] < RANK[floor]):
             obs = None
-        res = step(lc, watch, key, obs, ts_end, policy)
+        res = step(lc, watch, key, obs, ts_end, quiet if kind == trending.ALERT_TYPE else policy)
         lifecycles[key] = res.state
         em = res.emission
         expected = vs.expected

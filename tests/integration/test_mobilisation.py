@@ -18,7 +18,7 @@ import redis
 from streams import scenarios, simulate, topics
 from streams.runtime import validator
 from streams.text.normalize import extract_hashtags, fold_tag
-from tests.integration.harness import batched, produce, read_all, stack
+from tests.integration.harness import batched, metric, produce, read_all, stack
 
 END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)
 WITHIN_S = 300  # the alert comes within 5 minutes of event time after the 50th post
@@ -33,7 +33,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
         r = redis.Redis.from_url(redis_server.url)
         r.sadd(f"vigie:{st.app_id}:roster:socgen", *sc.truth()["roster"]["socgen"])
         st.start_worker(roster_reload_s=0.5)
-        time.sleep(2.0)  # the roster timer has read the Redis set
+        roster = sc.truth()["roster"]["socgen"]
+        deadline = time.monotonic() + 30
+        while metric(st.port, "vigie_roster_handles", watch="socgen") < len(roster):
+            assert time.monotonic() < deadline, "the worker never read the Redis roster"
+            time.sleep(0.2)
         produce(st.broker.bootstrap, batched([orjson.dumps(e) for e in events]))
         alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0,
                           timeout_s=300, until=lambda docs: True)

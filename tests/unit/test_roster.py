@@ -43,3 +43,4 @@ def test_reload_swaps_affiliations_and_author_kinds(tmp_path: Path) -> None:
     assert affiliation_of(rt.affiliations["socgen"], "lea", None, ()) is None
     assert rt.kinds.kind("socgen", "lea", True) == "verified"
     assert rt.campaign_builder() is not None
+    assert rt.metrics.roster_handles.labels("socgen")._value.get() == 0

@@ -84,7 +84,7 @@ def test_two_hashtags_trending_are_two_incidents_with_their_own_ids() -> None:
     rnd = random.Random(4)
     vs = volume.initial_state(VCFG)
     ds = DetectorStates()
-    opens = []
+    trend = []
     for i in range(8 * 60):
         tags = {"sncf": rnd.randint(1, 3)}
         if i >= 300:
@@ -96,8 +96,10 @@ def test_two_hashtags_trending_are_two_incidents_with_their_own_ids() -> None:
         vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
         ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
                                   Policy(), DetectorConfigs(), VCFG)
-        opens += [e for e in emitted if e.alert_type == "trending_hashtag"
-                  and e.emission.status == "open"]
+        trend += [e for e in emitted if e.alert_type == "trending_hashtag"]
+    opens = [e for e in trend if e.emission.status == "open"]
     assert [e.details["hashtag"] for e in opens] == ["grevesncf", "retardtgv"]
+    # told once, then only on escalation: no stream of "evidence changed" updates
+    assert {e.emission.reason for e in trend} <= {"onset", "escalation", "back_to_normal"}
     assert len({e.emission.alert_id for e in opens}) == 2
     assert DetectorStates.from_dict(ds.to_dict()) == ds
