@@ -240,6 +240,10 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     async def send_ticks() -> None:
         last_tick[0] = now_s()
+        # the global scope's partials held since the last tick go first: the tick after them
+        # announces event time whose global counts are all on the internal topic
+        for part, value in partial_messages(rt.take_global(), rt.partition_of):
+            await partials_t.send(value=value, partition=part)
         # every worker announces the watermarks of the input partitions it consumes
         # (None: assigned, nothing read yet) and those with records still to read ("busy")
         try:

@@ -158,15 +158,17 @@ def build_partials(
     sources: Mapping[str, int],
     scorer: Scorer | None = None,
     campaigns: CampaignBuilder | None = None,
+    everyone: bool = True,
 ) -> list[BucketAgg]:
     """Fold one batch into one partial aggregate per (watch, bucket) it touches.
 
     ``campaigns`` (a fresh builder per batch) adds each watch's per-hashtag campaign
-    aggregates for the mobilisation detector.
+    aggregates for the mobilisation detector; ``everyone`` adds the partials of the global
+    scope (every valid post, for global trending hashtags).
     """
     accs: dict[tuple[str, int], _Acc] = {}
     # the global scope: posts and hashtags of every valid post per bucket (global trending)
-    everyone: dict[int, list[Any]] = {}  # bucket -> [posts, max created, {tag: posts}]
+    scopes: dict[int, list[Any]] = {}  # bucket -> [posts, max created, {tag: posts}]
     # per-batch memos of pure functions: authors and languages repeat within a batch
     hashes: dict[str, int] = {}
     langs: dict[str | None, str] = {}
@@ -176,17 +178,18 @@ def build_partials(
         if tags is None:
             tags = extract_hashtags(ev.text)
         bucket = int(ev.created_at // bucket_s) * bucket_s
-        scope = everyone.get(bucket)
-        if scope is None:
-            scope = everyone[bucket] = [0, 0.0, {}]
-        scope[0] += 1
-        if ev.created_at > scope[1]:
-            scope[1] = ev.created_at
         folded_tags: Iterable[str] = ()
         if tags:
             # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
             folded_tags = {folds.get(t) or folds.setdefault(t, fold_tag(t)[:MAX_TAG_CHARS])
                            for t in tags}
+        if everyone:
+            scope = scopes.get(bucket)
+            if scope is None:
+                scope = scopes[bucket] = [0, 0.0, {}]
+            scope[0] += 1
+            if ev.created_at > scope[1]:
+                scope[1] = ev.created_at
             counts = scope[2]
             for tag in folded_tags:
                 counts[tag] = counts.get(tag, 0) + 1
@@ -238,5 +241,5 @@ def build_partials(
     out += [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=created,
                       max_arrival=arrival_ts, hashtags=heaviest(tags, GLOBAL_HASHTAGS),
                       sources=dict(sources))
-            for b, (n, created, tags) in sorted(everyone.items())]
+            for b, (n, created, tags) in sorted(scopes.items())]
     return out

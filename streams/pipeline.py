@@ -65,12 +65,16 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
         m.events_in.labels(*labels).inc(n)
     partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
                               arrival_s, {str(partition): offset}, rt.scorer,
-                              rt.campaign_builder())
+                              rt.campaign_builder(), everyone=rt.detector_cfgs is not None)
+    watched = []
     for p in partials:
-        if p.watch != GLOBAL:
+        if p.watch == GLOBAL:
+            rt.hold_global(p)  # sent with the next tick: not one more message per record
+        else:
             m.events_matched.labels(p.watch).inc(p.count)
+            watched.append(p)
     dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
-    return partials, dead, decoded.watermark_s
+    return watched, dead, decoded.watermark_s
 
 
 def tick_doc(wall: float, watermarks: Mapping[int, float], ends: Mapping[int, int | None],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -16,6 +16,7 @@ import jsonschema
 
 from streams import roster, topics
 from streams._affiliation import Affiliation
+from streams.aggregate import BucketAgg
 from streams.alerts.lifecycle import Policy
 from streams.campaign import CampaignBuilder
 from streams.detectors import volume
@@ -126,6 +127,7 @@ class Runtime:
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
+    global_held: dict[int, BucketAgg] = field(default_factory=dict)  # bucket -> until a tick
     clocks: dict[int, Clock] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
     # affiliation sources per watch (rosters, bio cues, owned, advocacy URLs): swapped whole
@@ -146,6 +148,19 @@ class Runtime:
     def campaign_builder(self) -> CampaignBuilder | None:
         """A fresh per-batch campaign builder (None when the detectors are off)."""
         return CampaignBuilder(self.affiliations) if self.detector_cfgs is not None else None
+
+    def hold_global(self, partial: BucketAgg) -> None:
+        """Keep a global-scope partial until the next tick (one message per tick, not per
+        record). Held partials carry no source offsets: global trending is context, never an
+        alert, and a redelivery after a crash may count a few posts twice."""
+        held = self.global_held.get(partial.bucket_start)
+        partial = replace(partial, sources={})
+        self.global_held[partial.bucket_start] = partial if held is None else held.merge(partial)
+
+    def take_global(self) -> list[BucketAgg]:
+        """The held global-scope partials, oldest bucket first; the hold is emptied."""
+        held, self.global_held = self.global_held, {}
+        return [held[b] for b in sorted(held)]
 
     def partition_of(self, watch: str) -> int:
         """The partials-topic partition that owns a watch (its key's default partition)."""
