@@ -94,6 +94,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         producer_linger_ms=5, stream_buffer_maxsize=1024, broker_max_poll_records=500,
         # a batched record is ~300 KB: fetch several per partition per round trip
         consumer_max_fetch_size=8 * 1024 * 1024,
+        # aiokafka buffers one batch per partition and a send waits while it is full: with
+        # 16 KB batches (the default) nearly every internal message waited for a broker ack
+        producer_max_batch_size=1024 * 1024, producer_max_request_size=8 * 1024 * 1024,
         table_cleanup_interval=3600.0,
         # every Vigie topic carries orjson bytes; tables' changelogs must decode as raw too
         key_serializer="raw", value_serializer="raw",

@@ -77,8 +77,11 @@ def _items(value: bytes | None, limits: Limits) -> tuple[list[Any], DeadLetter |
 
 
 def decode_record(value: bytes | None, limits: Limits, now_s: float,
-                  watermark_s: float) -> Decoded:
-    """Decode one record (an event or an array of events) against the partition watermark."""
+                  watermark_s: float, ts_memo: dict[str, float] | None = None) -> Decoded:
+    """Decode one record (an event or an array of events) against the partition watermark.
+
+    ``ts_memo``: the worker's memo of parsed account creation dates (see parse_event).
+    """
     items, bad = _items(value, limits)
     if bad is not None:
         return Decoded((), (bad,), watermark_s)
@@ -92,7 +95,7 @@ def decode_record(value: bytes | None, limits: Limits, now_s: float,
         detail = ""
         ev: SocialEvent | None = None
         try:
-            ev = parse_event(item, limits.max_text_chars)
+            ev = parse_event(item, limits.max_text_chars, ts_memo)
         except InvalidEvent as exc:
             reason, detail = exc.reason, exc.detail
         else:

@@ -156,10 +156,15 @@ def _sentiment(obj: dict[str, Any]) -> float | None:
     return float(value)
 
 
-def parse_event(obj: Any, max_text_chars: int = 20_000) -> SocialEvent:
-    """Validate one decoded JSON value against social-event.v1; raise InvalidEvent."""
+def parse_event(obj: Any, max_text_chars: int = 20_000,
+                ts_memo: dict[str, float] | None = None) -> SocialEvent:
+    """Validate one decoded JSON value against social-event.v1; raise InvalidEvent.
+
+    ``ts_memo`` (optional, owned by the caller) remembers parsed account creation dates: the
+    same authors post again and again, their dates need not be parsed each time.
+    """
     if type(obj) is dict:
-        ev = _parse_fast(obj, max_text_chars)
+        ev = _parse_fast(obj, max_text_chars, ts_memo)
         if ev is not None:
             return ev
     return _parse_strict(obj, max_text_chars)
@@ -249,7 +254,10 @@ def _fast_list(value: Any, max_len: int) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _fast_author(a: Any) -> Author | None:
+MAX_TS_MEMO = 100_000  # account creation dates remembered (cleared when full)
+
+
+def _fast_author(a: Any, memo: dict[str, float] | None) -> Author | None:
     if type(a) is not dict:
         return None
     get = a.get
@@ -266,10 +274,17 @@ def _fast_author(a: Any) -> Author | None:
             or (bio is not None and (type(bio) is not str or len(bio) > 5000))):
         return None
     if created is not None:
-        try:
-            created = parse_ts(created, "author.created_at")
-        except InvalidEvent:
-            return None
+        known = memo.get(created) if memo is not None and type(created) is str else None
+        if known is None:
+            try:
+                known = parse_ts(created, "author.created_at")
+            except InvalidEvent:
+                return None
+            if memo is not None:
+                if len(memo) >= MAX_TS_MEMO:
+                    memo.clear()
+                memo[created] = known
+        created = known
     au = _new(Author)
     _a_id(au, aid)
     _a_handle(au, handle)
@@ -285,7 +300,8 @@ def _opt_str(value: Any, max_len: int) -> bool:
     return value is None or (type(value) is str and len(value) <= max_len)
 
 
-def _parse_fast(obj: dict[str, Any], max_text_chars: int) -> SocialEvent | None:
+def _parse_fast(obj: dict[str, Any], max_text_chars: int,
+                memo: dict[str, float] | None = None) -> SocialEvent | None:
     get = obj.get
     platform = get("platform")
     if type(platform) is not str or (platform not in _COMMON_PLATFORMS
@@ -324,7 +340,7 @@ def _parse_fast(obj: dict[str, Any], max_text_chars: int) -> SocialEvent | None:
         created_at = parse_ts(created, "created_at")
     except InvalidEvent:
         return None
-    author = _fast_author(get("author"))
+    author = _fast_author(get("author"), memo)
     if author is None:
         return None
     hashtags = get("hashtags", _ABSENT)  # null is not an array: only absence means None

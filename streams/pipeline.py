@@ -52,7 +52,8 @@ def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
     m = rt.metrics
     m.records_in.inc()
     wall = now_s()
-    decoded = decode_record(value, rt.limits, wall, rt.input_watermarks.get(partition, 0.0))
+    decoded = decode_record(value, rt.limits, wall, rt.input_watermarks.get(partition, 0.0),
+                            rt.ts_memo)
     counts: dict[tuple[str, str | None], int] = {}
     for ev in decoded.events:
         k = (ev.platform, ev.lang)

@@ -128,6 +128,7 @@ class Runtime:
     input_watermarks: dict[int, float] = field(default_factory=dict)
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
     global_held: dict[int, BucketAgg] = field(default_factory=dict)  # bucket -> until a tick
+    ts_memo: dict[str, float] = field(default_factory=dict)  # account creation dates parsed
     clocks: dict[int, Clock] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
     # affiliation sources per watch (rosters, bio cues, owned, advocacy URLs): swapped whole

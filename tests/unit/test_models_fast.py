@@ -68,3 +68,16 @@ def test_parse_ts_unchanged_by_the_case_shortcut(value: str) -> None:
     except InvalidEvent:
         got = "bad"
     assert got == reference(value)
+
+
+_SHARED_MEMO: dict[str, float] = {}
+
+
+@settings(max_examples=800, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(event_like())
+def test_the_account_date_memo_never_changes_a_result(doc: dict[str, Any]) -> None:
+    # one memo across examples, as a worker keeps it across records
+    assert models._parse_fast(copy.deepcopy(doc), 20_000, _SHARED_MEMO) \
+        == models._parse_fast(doc, 20_000)
+    assert len(_SHARED_MEMO) <= models.MAX_TS_MEMO
