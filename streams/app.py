@@ -73,7 +73,7 @@ class _RebalanceCounter(faust.Sensor):
         return super().on_rebalance_start(app)
 
 
-EAGER_TICK_GAP_S = 0.1  # at most ten eager ticks a second (a replay crosses buckets fast)
+EAGER_TICK_GAP_S = 0.2  # at most five eager ticks a second (a replay crosses buckets fast)
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
 MEMO_BUCKETS = 4096  # decoded buckets kept per worker (the open ones are the ones reused)
 
@@ -217,7 +217,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if ws is None or ws.partition != part:
                 continue  # a deleted key, or a watch of another partition
             watch = ws.watch
-            out = on_tick(rt, ws, part, wall, closed_buckets(watch))
+            out, publish = on_tick(rt, ws, part, wall, closed_buckets(watch))
+            if publish:
+                await store.publish_state(watch, redis_view(out.state, rt))
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
             gone, new_state = purgeable(ws, out.state, bucket_s, RETAIN_BUCKETS)
@@ -231,8 +233,6 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if out.fired:
                 await emit(out.fired)
             suppressed(watch, out.suppressed)
-            if out.closed:
-                await store.publish_state(watch, redis_view(out.state, rt))
 
     last_tick = [0.0]  # wall time of the last tick sent by this worker
 

@@ -33,7 +33,7 @@ import random
 import re
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice, pairwise, repeat
 from operator import and_, rshift, xor
 from typing import Any
@@ -109,6 +109,8 @@ class NearDupWindow:
     max_items: int = 256
     max_hamming: int = DEFAULT_MAX_HAMMING
     items: tuple[Sample, ...] = ()  # sorted by (ts, post_key); the newest max_items
+    # the ratio, computed once per (immutable) window: campaigns are re-read every bucket
+    _ratio: float | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_items < 1 or not 0 <= self.max_hamming < 64:
@@ -163,8 +165,10 @@ class NearDupWindow:
         """Share of samples with a near duplicate from a different author (0 when empty)."""
         if not self.items:
             return 0.0
-        flags = self.near_dup_flags()
-        return sum(flags) / len(flags)
+        if self._ratio is None:
+            flags = self.near_dup_flags()
+            object.__setattr__(self, "_ratio", sum(flags) / len(flags))
+        return self._ratio or 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Compact JSON-compatible form."""

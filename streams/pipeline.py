@@ -211,19 +211,34 @@ def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState |
     return outcome.state, merged, outcome, None
 
 
+PUBLISH_EVERY_S = 1.0  # gauges and the Redis view of a watch, at most this often (wall)
+
+
 def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
-            get: Callable[[int], BucketAgg | None]) -> Outcome:
-    """Close the due buckets of one watch against its partition's watermark."""
+            get: Callable[[int], BucketAgg | None]) -> tuple[Outcome, bool]:
+    """Close the due buckets of one watch against its partition's watermark.
+
+    Also says whether to publish the watch's view now: a replay closes buckets many times a
+    second, dashboards need it once a second (at once when an alert fired).
+    """
+    w = ws.watch
     wm = rt.clock(partition).effective(wall, rt.settings.idle_close_s)
-    if wm is None:
-        return Outcome(ws)
-    aff = rt.affiliations.get(ws.watch)
-    out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
-                      rt.policy, rt.volume_cfg, rt.detector_cfgs,
-                      None if aff is None else aff.in_office_hours)
+    out = Outcome(ws)
+    if wm is not None:
+        aff = rt.affiliations.get(w)
+        out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
+                          rt.policy, rt.volume_cfg, rt.detector_cfgs,
+                          None if aff is None else aff.in_office_hours)
     if out.closed:
-        gauges(rt, out.state, len(out.closed))
-    return out
+        rt.metrics.buckets_closed.labels(w).inc(len(out.closed))
+        rt.unpublished.add(w)
+    due = bool(out.fired) or wall - rt.published.get(w, -PUBLISH_EVERY_S) >= PUBLISH_EVERY_S
+    if not (due and w in rt.unpublished):
+        return out, False
+    rt.unpublished.discard(w)
+    rt.published[w] = wall
+    gauges(rt, out.state)
+    return out, True
 
 
 def observe_tick(rt: Runtime, partition: int, doc: dict[str, Any], wall: float) -> None:

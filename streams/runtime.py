@@ -129,6 +129,8 @@ class Runtime:
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
     global_held: dict[int, BucketAgg] = field(default_factory=dict)  # bucket -> until a tick
     ts_memo: dict[str, float] = field(default_factory=dict)  # account creation dates parsed
+    published: dict[str, float] = field(default_factory=dict)  # watch -> wall of last view
+    unpublished: set[str] = field(default_factory=set)  # watches changed since their view
     clocks: dict[int, Clock] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)  # watch -> partials partition
     # affiliation sources per watch (rosters, bio cues, owned, advocacy URLs): swapped whole

@@ -15,11 +15,10 @@ from streams.watch_state import VOLUME, WatchState
 TRENDING_RANKS = 10
 
 
-def gauges(rt: Runtime, ws: WatchState, n_closed: int) -> None:
+def gauges(rt: Runtime, ws: WatchState) -> None:
     """Set the watch's gauges after buckets closed (labels: config watch ids, never tags)."""
     m = rt.metrics
     w = ws.watch
-    m.buckets_closed.labels(w).inc(n_closed)
     if ws.history:
         _, count, expected, neg_share, mean = ws.history[-1]
         m.watch_volume.labels(w).set(count)

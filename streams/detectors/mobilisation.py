@@ -81,6 +81,9 @@ class Track:
     cls: str = ""
     confidence: float = 0.0
     alert_since: float | None = None
+    # the features computed by the last update, reused by evaluate (not state: not saved)
+    computed: tuple[Mapping[str, float | None], Classification] | None = field(
+        default=None, repr=False, compare=False)
 
     def window_posts(self) -> int:
         """Posts within the recent window."""
@@ -178,14 +181,15 @@ def _advance(track: Track, state: MobilisationState, bucket_ts: float,
     outweighs = track.outweighs_since
     outweighs = (outweighs if outweighs is not None else bucket_ts) if (
         since is not None and posts > _window_negatives(state, track)) else None
-    track = replace(track, campaign_since=since, outweighs_since=outweighs)
-    if not _eligible(track, cfg):
-        return track
-    c = classify(features(track, state, cfg))
+    if not (since is not None and track.episode.posts >= cfg.classify_after_posts):
+        return replace(track, campaign_since=since, outweighs_since=outweighs, computed=None)
+    f = features(track, state, cfg)
+    c = classify(f)
     alert = c.cls in ALERTING and c.confidence >= cfg.min_confidence
     alert_since = (track.alert_since if track.alert_since is not None else bucket_ts) \
         if alert else None
-    return replace(track, cls=c.cls, confidence=c.confidence, alert_since=alert_since)
+    return replace(track, campaign_since=since, outweighs_since=outweighs, cls=c.cls,
+                   confidence=c.confidence, alert_since=alert_since, computed=(f, c))
 
 
 def update(state: MobilisationState, bucket_ts: float, campaigns: Mapping[str, CampaignAgg],
@@ -289,8 +293,11 @@ def evaluate(state: MobilisationState, cfg: MobilisationConfig = DEFAULT
     for tr in state.tracked.values():
         if not _eligible(tr, cfg):
             continue
-        f = features(tr, state, cfg)
-        c = classify(f)
+        if tr.computed is not None:  # this bucket's update already computed them
+            f, c = tr.computed
+        else:
+            f = features(tr, state, cfg)
+            c = classify(f)
         alert = c.cls in ALERTING and c.confidence >= cfg.min_confidence
         out.append(CampaignSignal(
             tr.tag, c, {k: None if v is None else round(v, 4) for k, v in f.items()},

@@ -117,8 +117,11 @@ def test_distinct_simulator_templates_do_not_collide() -> None:
     assert _rate(far) <= 0.002
 
 
+# a post key always comes with the same sample (its simhash, author and time): a redelivered
+# post is the same post, so the first draw for a key fixes the rest
 samples_st = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 2**64 - 1),
-                                st.integers(0, 5), st.floats(0, 5000)), max_size=120)
+                                st.integers(0, 5), st.floats(0, 5000)), max_size=120).map(
+    lambda xs: [dict((x[0], x) for x in reversed(xs))[x[0]] for x in xs])
 
 
 @settings(max_examples=60, deadline=None)
