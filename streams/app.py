@@ -243,10 +243,6 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     async def send_ticks() -> None:
         last_tick[0] = now_s()
-        # the global scope's partials held since the last tick go first: the tick after them
-        # announces event time whose global counts are all on the internal topic
-        for part, value in partial_messages(rt.take_global(), rt.partition_of):
-            await partials_t.send(value=value, partition=part)
         # every worker announces the watermarks of the input partitions it consumes
         # (None: assigned, nothing read yet) and those with records still to read ("busy")
         try:
@@ -255,9 +251,16 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         except ConsumerNotStarted:  # an agent under test_context has no consumer
             tps = []
         committed = getattr(consumer, "_committed_offset", {}) if tps else {}
+        # snapshot, with no await in between: the marks and the held global counts describe
+        # the same records (ingest may run while the sends below wait)
         value = orjson.dumps(tick_doc(
             now_s(), rt.input_watermarks, {tp.partition: consumer.highwater(tp) for tp in tps},
             rt.input_offsets, {tp.partition: committed.get(tp) for tp in tps}))
+        held = partial_messages(rt.take_global(), rt.partition_of)
+        # the global scope's held partials go first: the tick after them announces event time
+        # whose global counts are all on the internal topic
+        for part, msg in held:
+            await partials_t.send(value=msg, partition=part)
         for p in range(settings.topic_partitions):
             await partials_t.send(value=value, partition=p)
 
