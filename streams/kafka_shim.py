@@ -12,12 +12,20 @@ partitions asked for "latest", sends one Fetch (max_wait 1 ms) at the reported o
 node and uses ``max(reported, high watermark)``. Faust 0.15.3 needs nothing else: its
 ``highwater(tp)`` already comes from fetch responses.
 
+Second Tansu fact, same shim: with several partitions in a Fetch, a long poll of 1,500 ms (what
+Faust 0.15.3 hard-codes) is not woken by new records for ~450 ms, while a 200 ms one is woken at
+once (measured: 451 ms against 3 ms per hop, 8 partitions over 2 topics). Every hop of the
+pipeline (input, internal topic) paid it, so ``install`` also caps the Fetcher's
+``fetch_max_wait_ms`` at ``TANSU_FETCH_MAX_WAIT_MS``: an idle consumer then polls 10 times a
+second, which costs nothing that matters.
+
 Never install it against real Kafka: it is harmless there but costs a round-trip per lookup.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -37,6 +45,8 @@ _TESTED_AIOKAFKA = "0.14.0"
 _PARTITION_FETCH_BYTES = 1
 # Tansu answers a Fetch with max_wait 0 with no partitions at all; 1 ms costs at most 1 ms.
 _FETCH_MAX_WAIT_MS = 1
+# Longest Fetch long poll against Tansu (see the module docstring).
+TANSU_FETCH_MAX_WAIT_MS = 100
 
 
 def corrected_end_offsets(
@@ -112,22 +122,35 @@ def is_installed() -> bool:
     return bool(getattr(Fetcher._proc_offset_request, _MARKER, False))
 
 
+def _capped_init(original: Any) -> Any:
+    @functools.wraps(original)
+    def __init__(self: Fetcher, *args: Any, **kwargs: Any) -> None:
+        wait = kwargs.get("fetch_max_wait_ms", TANSU_FETCH_MAX_WAIT_MS)
+        kwargs["fetch_max_wait_ms"] = min(wait, TANSU_FETCH_MAX_WAIT_MS)
+        original(self, *args, **kwargs)
+    return __init__
+
+
 def install() -> None:
-    """Patch aiokafka's Fetcher so 'latest' offsets use the fetched high watermark (idempotent)."""
+    """Patch aiokafka's Fetcher so 'latest' offsets use the fetched high watermark and long
+    polls stay short (idempotent)."""
     if is_installed():
         return
     if aiokafka.__version__ != _TESTED_AIOKAFKA:
         logger.warning("tansu_shim_untested aiokafka=%s tested=%s",
                        aiokafka.__version__, _TESTED_AIOKAFKA)
     Fetcher._proc_offset_request = _wrap(Fetcher._proc_offset_request)
-    logger.info("tansu_shim_installed target=aiokafka.Fetcher._proc_offset_request")
+    Fetcher.__init__ = _capped_init(Fetcher.__init__)
+    logger.info("tansu_shim_installed target=aiokafka.Fetcher._proc_offset_request,__init__ "
+                "fetch_max_wait_ms<=%d", TANSU_FETCH_MAX_WAIT_MS)
 
 
 def uninstall() -> None:
-    """Restore aiokafka's original Fetcher method (idempotent)."""
+    """Restore aiokafka's original Fetcher methods (idempotent)."""
     if not is_installed():
         return
     Fetcher._proc_offset_request = Fetcher._proc_offset_request.__wrapped__
+    Fetcher.__init__ = Fetcher.__init__.__wrapped__
     logger.info("tansu_shim_uninstalled")
 
 

@@ -131,6 +131,7 @@ def test_shim_install_is_idempotent_and_reversible(shim_off: None) -> None:
     from aiokafka.consumer.fetcher import Fetcher
 
     original = Fetcher._proc_offset_request
+    original_init = Fetcher.__init__
     kafka_shim.install()
     patched = Fetcher._proc_offset_request
     kafka_shim.install()
@@ -139,6 +140,7 @@ def test_shim_install_is_idempotent_and_reversible(shim_off: None) -> None:
     kafka_shim.uninstall()
     kafka_shim.uninstall()
     assert Fetcher._proc_offset_request is original
+    assert Fetcher.__init__ is original_init
     assert not kafka_shim.is_installed()
 
 
@@ -287,3 +289,40 @@ def _worker_main(mode: str, url: str, app_id: str, out: str, shim: str) -> None:
 
 if __name__ == "__main__":
     _worker_main(*sys.argv[1:6])
+
+
+async def _hop_delays(bootstrap: str, topics: list[str]) -> list[float]:
+    """Seconds from a produce to its delivery, to a consumer of 8 partitions long-polling."""
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await p.start()
+    c = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="latest",
+                         fetch_max_wait_ms=1500)  # what Faust 0.15.3 hard-codes
+    await c.start()
+    try:
+        await c.getmany(timeout_ms=500)  # assigned, positioned at the end, polling
+        delays = []
+        for i in range(4):
+            await asyncio.sleep(0.3)  # the poll in flight is an old one, waiting for data
+            t0 = time.monotonic()
+            await p.send_and_wait(topics[i % 2], b"x", partition=i)
+            while not await c.getmany(timeout_ms=3000):
+                pass
+            delays.append(time.monotonic() - t0)
+        return delays
+    finally:
+        await c.stop()
+        await p.stop()
+
+
+def test_tansu_wakes_long_polls_late_and_the_shim_keeps_them_short(
+        tansu: EmbeddedBroker, unique_id: str, shim_off: None) -> None:
+    """A record produced while a multi-partition Fetch waits reaches the consumer ~450 ms later
+    on Tansu with Faust's 1,500 ms long poll; with the shim's cap it arrives at once."""
+    topics = [f"{unique_id}-a", f"{unique_id}-b"]
+    create_topics(tansu.bootstrap, [(t, 4) for t in topics])
+    slow = asyncio.run(_hop_delays(tansu.bootstrap, topics))
+    kafka_shim.install()
+    fast = asyncio.run(_hop_delays(tansu.bootstrap, topics))
+    print(f"delivery delay without the cap {slow}, with it {fast}")
+    assert sorted(slow)[1] > 0.2  # the Tansu fact the cap is for (measured: 0.45 s)
+    assert max(fast) < 0.2  # measured: 2-5 ms
