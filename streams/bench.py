@@ -232,7 +232,7 @@ def _latency(settings: Settings, work: Path, *, watches: int, live_s: float, com
     live_events = sum(r.events for r in ld.live)
     elapsed = live["elapsed_s"]
     a = report.alert_latencies([*ld.history, *ld.live], [*hist_ts, *live["record_ts"]],
-                               live["alerts"].rows, ld.bursts)
+                               live["alerts"].rows, ld.bursts, first_live=len(ld.history))
     print(f"[latency] {a['matched']} open alerts, p99 {a['kafka_p99_s']:.2f} s", flush=True)
     return {
         "watches": watches, "compression": compression, "live_s": live_s,
