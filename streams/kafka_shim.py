@@ -16,7 +16,7 @@ Second Tansu fact, same shim: with several partitions in a Fetch, a long poll of
 Faust 0.15.3 hard-codes) is not woken by new records for ~450 ms, while a 200 ms one is woken at
 once (measured: 451 ms against 3 ms per hop, 8 partitions over 2 topics). Every hop of the
 pipeline (input, internal topic) paid it, so ``install`` also caps the Fetcher's
-``fetch_max_wait_ms`` at ``TANSU_FETCH_MAX_WAIT_MS``: an idle consumer then polls 10 times a
+``fetch_max_wait_ms`` at ``TANSU_FETCH_MAX_WAIT_MS``: an idle consumer then polls 5 times a
 second, which costs nothing that matters.
 
 Never install it against real Kafka: it is harmless there but costs a round-trip per lookup.
@@ -46,7 +46,7 @@ _PARTITION_FETCH_BYTES = 1
 # Tansu answers a Fetch with max_wait 0 with no partitions at all; 1 ms costs at most 1 ms.
 _FETCH_MAX_WAIT_MS = 1
 # Longest Fetch long poll against Tansu (see the module docstring).
-TANSU_FETCH_MAX_WAIT_MS = 100
+TANSU_FETCH_MAX_WAIT_MS = 200
 
 
 def corrected_end_offsets(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -16,7 +16,7 @@ import jsonschema
 
 from streams import roster, topics
 from streams._affiliation import Affiliation
-from streams.aggregate import BucketAgg
+from streams.aggregate import GLOBAL, GLOBAL_HASHTAGS, BucketAgg, heaviest
 from streams.alerts.lifecycle import Policy
 from streams.campaign import CampaignBuilder
 from streams.detectors import volume
@@ -127,7 +127,8 @@ class Runtime:
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
-    global_held: dict[int, BucketAgg] = field(default_factory=dict)  # bucket -> until a tick
+    # global scope, bucket -> [posts, max created, max arrival, {tag: posts}] until a tick
+    global_held: dict[int, list[Any]] = field(default_factory=dict)
     ts_memo: dict[str, float] = field(default_factory=dict)  # account creation dates parsed
     published: dict[str, float] = field(default_factory=dict)  # watch -> wall of last view
     unpublished: set[str] = field(default_factory=set)  # watches changed since their view
@@ -153,17 +154,25 @@ class Runtime:
         return CampaignBuilder(self.affiliations) if self.detector_cfgs is not None else None
 
     def hold_global(self, partial: BucketAgg) -> None:
-        """Keep a global-scope partial until the next tick (one message per tick, not per
-        record). Held partials carry no source offsets: global trending is context, never an
+        """Keep a global-scope partial's counts until the next tick (one message per tick, not
+        per record). Held counts carry no source offsets: global trending is context, never an
         alert, and a redelivery after a crash may count a few posts twice."""
-        held = self.global_held.get(partial.bucket_start)
-        partial = replace(partial, sources={})
-        self.global_held[partial.bucket_start] = partial if held is None else held.merge(partial)
+        acc = self.global_held.get(partial.bucket_start)
+        if acc is None:
+            acc = self.global_held[partial.bucket_start] = [0, 0.0, 0.0, {}]
+        acc[0] += partial.count
+        acc[1] = max(acc[1], partial.max_created)
+        acc[2] = max(acc[2], partial.max_arrival)
+        counts = acc[3]  # added in place: a record must not copy the bucket's whole map
+        for tag, n in partial.hashtags.items():
+            counts[tag] = counts.get(tag, 0) + n
 
     def take_global(self) -> list[BucketAgg]:
         """The held global-scope partials, oldest bucket first; the hold is emptied."""
         held, self.global_held = self.global_held, {}
-        return [held[b] for b in sorted(held)]
+        return [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=created,
+                          max_arrival=arrival, hashtags=heaviest(counts, GLOBAL_HASHTAGS))
+                for b, (n, created, arrival, counts) in sorted(held.items())]
 
     def partition_of(self, watch: str) -> int:
         """The partials-topic partition that owns a watch (its key's default partition)."""

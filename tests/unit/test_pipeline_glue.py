@@ -36,3 +36,26 @@ def test_ticks_say_which_input_partitions_still_have_records_to_read() -> None:
     # 0 processed to its end; 1 is behind; 2's end is unknown; 3 was fully read before a
     # restart (committed = end); 4 is empty
     assert doc["busy"] == ["1", "2"]
+
+
+def test_held_global_counts_equal_the_merge_of_the_partials_they_replace() -> None:
+    from dataclasses import replace
+
+    from prometheus_client import CollectorRegistry
+
+    from streams.aggregate import GLOBAL, merge_all
+    from streams.runtime import build_runtime
+    from streams.settings import Settings
+
+    rt = build_runtime(Settings(), CollectorRegistry())
+    parts = [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=b + n,
+                       max_arrival=float(n), hashtags=tags, sources={"0": n})
+             for b, n, tags in [(0, 3, {"a": 2, "b": 1}), (60, 1, {"a": 1}),
+                                (0, 2, {"b": 2, "c": 1})]]
+    for p in parts:
+        rt.hold_global(p)
+    held = rt.take_global()
+    assert rt.take_global() == []  # emptied
+    want = [replace(merge_all(p for p in parts if p.bucket_start == b), sources={})
+            for b in (0, 60)]
+    assert held == want
