@@ -256,6 +256,7 @@ def _worker_main(mode: str, url: str, app_id: str, out: str, shim: str) -> None:
         kafka_shim.install()
     out_path = Path(out)
     app = faust.App(app_id, broker=url, store="memory://", topic_partitions=1,
+                    datadir=str(Path(out).parent / f"{app_id}-data"),  # not in the repo
                     web_enabled=False, broker_session_timeout=6, broker_heartbeat_interval=1,
                     producer_linger=0.05, table_cleanup_interval=3600.0)
     table = app.Table("values", default=int, partitions=1)
