@@ -83,11 +83,14 @@ class Clock:
 
     # source -> (watermark or None if nothing read yet, wall time of its last advance, backlog)
     sources: dict[str, tuple[float | None, float, bool]] = field(default_factory=dict)
+    first_data_s: float | None = None  # wall time the first watermark of any source was seen
 
     def observe(self, source: str, watermark_s: float | None, wall_s: float,
                 backlog: bool = False) -> None:
         """Record an input partition's watermark (monotonic); None: assigned, nothing read yet;
         backlog: it still has records to read."""
+        if watermark_s is not None and self.first_data_s is None:
+            self.first_data_s = wall_s
         prev = self.sources.get(source)
         if prev is None or (watermark_s is not None and (prev[0] is None or watermark_s > prev[0])):
             self.sources[source] = (watermark_s, wall_s, backlog)
@@ -98,13 +101,15 @@ class Clock:
         """The watermark buckets may close against; None while it is not known yet.
 
         An assigned input partition that has not delivered anything holds every bucket open
-        while it has a backlog, or for idle_s when its backlog is unknown; after that an
-        empty one is ignored.
+        while it has a backlog, and for idle_s after data started flowing on any partition;
+        after that an empty one is ignored.
         """
         marks = []
         for wm, since, backlog in self.sources.values():
             if wm is None:
-                if backlog or wall_s - since < idle_s:
+                # its grace runs from when data started flowing at all (a restart after a
+                # quiet spell: the others' first records must not close its buckets)
+                if backlog or wall_s - max(since, self.first_data_s or since) < idle_s:
                     return None
                 continue
             marks.append(wm if backlog else wm + max(0.0, wall_s - since - idle_s))

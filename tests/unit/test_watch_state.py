@@ -137,6 +137,19 @@ def test_a_partition_with_records_left_to_read_is_slow_not_idle() -> None:
     assert c.effective(1600.0, 30.0) == 400.0 + (1600.0 - 1101.0 - 30.0)
 
 
+def test_after_a_quiet_spell_an_unread_partition_gets_its_grace_from_the_first_data() -> None:
+    c = Clock()
+    for p in "0123":  # a restart: every partition caught up, nothing read for a minute
+        c.observe(p, None, 1000.0)
+    assert c.effective(1060.0, 3.0) is None  # no watermark at all yet
+    c.observe("0", 9000.0, 1060.0)  # data again, on one partition first
+    for p in "123":
+        c.observe(p, None, 1060.1)  # their new end offsets not fetched yet: "not busy"
+    assert c.effective(1061.0, 3.0) is None  # they may still deliver: nothing closes
+    # truly empty: ignored idle_s later (and 0, quiet itself, drifts with the wall clock)
+    assert c.effective(1064.0, 3.0) == 9000.0 + (1064.0 - 1060.0 - 3.0)
+
+
 def test_early_projects_over_buckets_still_open_for_lateness() -> None:
     spike_at = 2 * 86_400
     buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
