@@ -149,6 +149,13 @@ def hashtags_of(ev: SocialEvent) -> tuple[str, ...]:
     return ev.hashtags if ev.hashtags is not None else extract_hashtags(ev.text)
 
 
+def _fold_tags(tags: Iterable[str], folds: dict[str, str]) -> Iterable[str]:
+    # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
+    if not tags:
+        return ()
+    return {folds.get(t) or folds.setdefault(t, fold_tag(t)[:MAX_TAG_CHARS]) for t in tags}
+
+
 def build_partials(
     events: Iterable[SocialEvent],
     match: Callable[[SocialEvent, Sequence[str]], Sequence[str]],
@@ -178,12 +185,9 @@ def build_partials(
         if tags is None:
             tags = extract_hashtags(ev.text)
         bucket = int(ev.created_at // bucket_s) * bucket_s
-        folded_tags: Iterable[str] = ()
-        if tags:
-            # one count per post, case-insensitive; bounded length (extracted tags are unbounded)
-            folded_tags = {folds.get(t) or folds.setdefault(t, fold_tag(t)[:MAX_TAG_CHARS])
-                           for t in tags}
+        folded_tags: Iterable[str] | None = None  # folded once, only when something needs them
         if everyone:
+            folded_tags = _fold_tags(tags, folds)
             scope = scopes.get(bucket)
             if scope is None:
                 scope = scopes[bucket] = [0, 0.0, {}]
@@ -196,6 +200,8 @@ def build_partials(
         watches = match(ev, tags)
         if not watches:
             continue
+        if folded_tags is None:
+            folded_tags = _fold_tags(tags, folds)
         sentiment = ev.sentiment
         if sentiment is None and scorer is not None:
             sentiment = scorer(ev.text, ev.lang)

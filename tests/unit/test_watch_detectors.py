@@ -56,22 +56,32 @@ def test_quiet_chatter_raises_nothing() -> None:
     assert emitted == []
 
 
-def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
-    rnd = random.Random(9)
+def trend_run(minutes: int, seed: int, extra: dict[int, dict[str, int]],
+              chatter: dict[str, tuple[int, int]]) -> tuple[list, DetectorStates]:
+    """Buckets of random chatter plus, from each minute in extra, fixed hashtag counts;
+    returns the trending_hashtag emissions and the final states."""
+    rnd = random.Random(seed)
     vs = volume.initial_state(VCFG)
     ds = DetectorStates()
-    opens = []
-    for i in range(6 * 60):
-        tags = {"sncf": rnd.randint(1, 3), "train": rnd.randint(0, 2)}
-        if i >= 300:
-            tags["grevesncf"] = 50
+    trend = []
+    for i in range(minutes):
+        tags = {t: rnd.randint(lo, hi) for t, (lo, hi) in chatter.items()}
+        for start, counts in extra.items():
+            if i >= start:
+                tags.update(counts)
         agg = BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=sum(tags.values()),
                         hashtags=tags)
         vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
         ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
                                   Policy(), DetectorConfigs(), VCFG)
-        opens += [e for e in emitted if e.alert_type == "trending_hashtag"
-                  and e.emission.status == "open"]
+        trend += [e for e in emitted if e.alert_type == "trending_hashtag"]
+    return trend, ds
+
+
+def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
+    trend, ds = trend_run(6 * 60, 9, {300: {"grevesncf": 50}},
+                          {"sncf": (1, 3), "train": (0, 2)})
+    opens = [e for e in trend if e.emission.status == "open"]
     assert len(opens) == 1
     assert opens[0].details["hashtag"] == "grevesncf"
     assert opens[0].details["hashtags"][0]["tag"] == "grevesncf"
@@ -81,22 +91,8 @@ def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
 
 
 def test_two_hashtags_trending_are_two_incidents_with_their_own_ids() -> None:
-    rnd = random.Random(4)
-    vs = volume.initial_state(VCFG)
-    ds = DetectorStates()
-    trend = []
-    for i in range(8 * 60):
-        tags = {"sncf": rnd.randint(1, 3)}
-        if i >= 300:
-            tags["grevesncf"] = 50
-        if i >= 400:
-            tags["retardtgv"] = 40
-        agg = BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=sum(tags.values()),
-                        hashtags=tags)
-        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
-        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
-                                  Policy(), DetectorConfigs(), VCFG)
-        trend += [e for e in emitted if e.alert_type == "trending_hashtag"]
+    trend, ds = trend_run(8 * 60, 4, {300: {"grevesncf": 50}, 400: {"retardtgv": 40}},
+                          {"sncf": (1, 3)})
     opens = [e for e in trend if e.emission.status == "open"]
     assert [e.details["hashtag"] for e in opens] == ["grevesncf", "retardtgv"]
     # told once, then only on escalation: no stream of "evidence changed" updates
