@@ -15,12 +15,13 @@ from faust.types import AppT
 
 from streams import kafka_shim, roster, topics
 from streams.aggregate import BucketAgg
+from streams.ingest_stage import RecordOut, account
+from streams.offload import make_stage
 from streams.pipeline import (
     TableMemo,
     alerts_for,
     bucket_key,
     closes_bucket,
-    ingest_record,
     load_bucket,
     load_state,
     now_s,
@@ -154,21 +155,33 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     @app.agent(events_t)
     async def ingest(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            partials, dead, wm = ingest_record(rt, event.value, msg.partition, msg.offset,
-                                               msg.timestamp)
-            for part, value in partial_messages(partials, rt.partition_of):
+        manual = stream.noack()  # a record is acked once its partials are on the topic
+
+        async def finish(event: Any, out: RecordOut) -> None:
+            account(rt, out)
+            for part, value in out.messages:
                 await partials_t.send(value=value, partition=part)
-            for d in dead:
+            for d in out.dead:
                 await dlq_t.send(value=orjson.dumps(d))
-            before = rt.input_watermarks.get(msg.partition, 0.0)
-            rt.input_watermarks[msg.partition] = wm
-            rt.input_offsets[msg.partition] = msg.offset
+            p = out.partition
+            before = rt.input_watermarks.get(p, 0.0)
+            rt.input_watermarks[p] = out.watermark_s
+            rt.input_offsets[p] = out.offset
+            await manual.ack(event)
             # event time just made a bucket closable: tick now rather than at the next timer
-            if closes_bucket(before, wm, settings.bucket_s, settings.allowed_lateness_s) \
+            if closes_bucket(before, out.watermark_s, settings.bucket_s,
+                             settings.allowed_lateness_s) \
                     and now_s() - last_tick[0] >= EAGER_TICK_GAP_S:
                 await send_ticks()
+
+        stage = make_stage(rt, finish)
+        await stage.start()
+        try:
+            async for event in manual.events():
+                msg = event.message
+                await stage.put(event, event.value, msg.partition, msg.offset, msg.timestamp)
+        finally:
+            await stage.stop()
 
     def partial_counts(watch: str) -> Callable[[int], int]:
         return lambda b: bucket_count(bucket_key(watch, b))

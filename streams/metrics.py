@@ -63,6 +63,7 @@ class Metrics:
     roster_handles: Gauge
     deliveries: Counter
     rebalances: Counter
+    ingest_child_restarts: Counter
     build_info: Info
     worker_info: Info
 
@@ -137,6 +138,9 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                            ["sink", "outcome"], registry=r),
         rebalances=Counter("vigie_rebalances_total", "Consumer group rebalances seen by this "
                            "worker.", registry=r),
+        ingest_child_restarts=Counter(
+            "vigie_ingest_child_restarts_total", "Restarts of the worker's ingest child "
+            "process (it died; its records were sent again).", registry=r),
         build_info=Info("vigie_build", "Vigie version.", registry=r),
         worker_info=Info("vigie_worker", "Worker identity and settings summary.", registry=r),
     )

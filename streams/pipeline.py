@@ -11,11 +11,9 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from streams import topics
-from streams.aggregate import GLOBAL, BucketAgg
+from streams.aggregate import BucketAgg
 from streams.alerts.build import build_alert
-from streams.enrich import build_partials, lang_bucket
-from streams.ingest import DeadLetter, dead_letter_record, decode_record
-from streams.metrics import lang_label, platform_label
+from streams.ingest import DeadLetter, dead_letter_record
 from streams.runtime import Runtime, validator
 from streams.watch_state import (
     Fired,
@@ -40,42 +38,6 @@ def now_s() -> float:
 def bucket_key(watch: str, bucket: int) -> bytes:
     """Key of the buckets table."""
     return f"{watch}|{bucket}".encode()
-
-
-def ingest_record(rt: Runtime, value: bytes | None, partition: int, offset: int,
-                  arrival_s: float) -> tuple[list[BucketAgg], list[dict[str, Any]], float]:
-    """Decode, validate and aggregate one record; return partials, DLQ documents, watermark.
-
-    The caller stores the new watermark only after sending the partials, so a tick never
-    announces event time whose data is not yet on the internal topic.
-    """
-    m = rt.metrics
-    m.records_in.inc()
-    wall = now_s()
-    decoded = decode_record(value, rt.limits, wall, rt.input_watermarks.get(partition, 0.0),
-                            rt.ts_memo)
-    counts: dict[tuple[str, str | None], int] = {}
-    for ev in decoded.events:
-        k = (ev.platform, ev.lang)
-        counts[k] = counts.get(k, 0) + 1
-    by_label: dict[tuple[str, str], int] = {}
-    for (platform, lang), n in counts.items():  # raw tags first: lang_bucket once per tag
-        k2 = (platform_label(platform), lang_label(lang_bucket(lang)))
-        by_label[k2] = by_label.get(k2, 0) + n
-    for labels, n in by_label.items():
-        m.events_in.labels(*labels).inc(n)
-    partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
-                              arrival_s, {str(partition): offset}, rt.scorer,
-                              rt.campaign_builder(), everyone=rt.detector_cfgs is not None)
-    watched = []
-    for p in partials:
-        if p.watch == GLOBAL:
-            rt.hold_global(p)  # sent with the next tick: not one more message per record
-        else:
-            m.events_matched.labels(p.watch).inc(p.count)
-            watched.append(p)
-    dead = [_dead(rt, d, topics.EVENTS.name, partition, offset, wall) for d in decoded.dead]
-    return watched, dead, decoded.watermark_s
 
 
 def tick_doc(wall: float, watermarks: Mapping[int, float], ends: Mapping[int, int | None],

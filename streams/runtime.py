@@ -143,16 +143,18 @@ class Runtime:
     # by reload_rosters, never mutated
     affiliations: Mapping[str, Affiliation] = field(default_factory=dict)
     base_kinds: KindIndex | None = None  # the kinds from the watches file, before rosters
+    rosters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # as last reloaded
 
     def reload_rosters(self, rosters: Mapping[str, Iterable[str]]) -> None:
         """Swap in the rosters read from the roster file and Redis (added to the config's)."""
         watches = self.matcher.watches
-        self.affiliations = roster.affiliations(watches, rosters)
+        self.rosters = {w: tuple(handles) for w, handles in rosters.items()}
+        self.affiliations = roster.affiliations(watches, self.rosters)
         for w, aff in self.affiliations.items():
             self.metrics.roster_handles.labels(w).set(len(aff.roster))
         base = self.base_kinds if self.base_kinds is not None else self.kinds
         self.base_kinds = base
-        self.kinds = roster.with_employees(base, rosters)
+        self.kinds = roster.with_employees(base, self.rosters)
 
     def campaign_builder(self) -> CampaignBuilder | None:
         """A fresh per-batch campaign builder (None when the detectors are off)."""

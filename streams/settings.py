@@ -94,6 +94,9 @@ class Settings:
         "volume spikes."))
     score_sentiment: bool = field(default=True, metadata=_meta(
         "Score the sentiment of matched posts that carry none upstream."))
+    ingest_child: bool = field(default=True, metadata=_meta(
+        "Decode, validate, match and aggregate input records in a child process of the "
+        "worker (a second core); false: in the worker's own process."))
     # --- Input limits ------------------------------------------------------------------
     max_record_bytes: int = field(default=8 * 1024 * 1024, metadata=_meta(
         "Larger input records go to the DLQ (reason too_large)."))

@@ -7,6 +7,7 @@ the internal topic, the DLQ, the alert topic and the table changelogs.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -195,3 +196,53 @@ async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(drive
     assert "defiglacons" in [t.tag for t in trending.top(ws.detectors.trend, 3)]
     assert "defiglacons" in trending.trending_tags(ws.detectors.trend)
     assert producer.values(topics.ALERTS.name) == []  # context, not an incident
+
+
+async def _ingest_outputs(tmp_path: Any, child: bool, records: list[bytes]) -> tuple[Any, ...]:
+    s = Settings(app_id=f"agents-offload-{child}", kafka_brokers="127.0.0.1:9",
+                 redis_url="redis://127.0.0.1:9/0", topic_partitions=2,
+                 data_dir=str(tmp_path / str(child)), redis_timeout_s=0.05, ingest_child=child)
+    app, rt = create_app(s)
+    app.finalize()
+    producer = MemoryProducer()
+
+    async def maybe_start_producer() -> MemoryProducer:
+        return producer
+
+    app.maybe_start_producer = maybe_start_producer  # type: ignore[method-assign]
+    app.producer = producer  # type: ignore[assignment]
+    async with _agent(app, "ingest").test_context() as agent:
+        for i, rec in enumerate(records):
+            await agent.put(rec, partition=i % 2)
+    await app.vigie_store.close()  # type: ignore[attr-defined]
+    sent = [(p, v, orjson.loads(v)["ps"]) for t, _, v, p in producer.sent
+            if t == topics.PARTIALS.name and b'"ps"' in v]
+    # "ma" (newest arrival) is the wall time the test put the record: not comparable
+    partials = [(p, [{k: x for k, x in d.items() if k != "ma"} for d in docs])
+                for p, _, docs in sent if docs[0]["w"] != "_global"]
+    # global counts go out with ticks (when is a matter of wall time) or are still held
+    docs = [d for _, _, ds in sent for d in ds if d["w"] == "_global"]
+    totals: dict[int, Counter[str]] = {}
+    for d in docs:
+        totals.setdefault(d["b"], Counter())["_n"] += d["n"]
+        totals[d["b"]].update(d.get("h", {}))
+    for b, acc in rt.global_held.items():
+        totals.setdefault(b, Counter())["_n"] += acc[0]
+        totals[b].update(acc[3])
+    held = sorted((b, sorted(c.items())) for b, c in totals.items())
+    dead = [{k: v for k, v in d.items() if k != "received_at"}
+            for d in producer.values(topics.DLQ.name)]
+    m = rt.metrics
+    counts = (m.records_in._value.get(), m.dead_letters.labels("invalid_json")._value.get(),
+              sorted((s.labels["watch"], s.value) for mf in m.events_matched.collect()
+                     for s in mf.samples if s.name.endswith("_total")))
+    return partials, dead, held, dict(rt.input_watermarks), dict(rt.input_offsets), counts
+
+
+async def test_the_ingest_child_sends_what_the_worker_would_send_itself(tmp_path: Any) -> None:
+    records = scenario_records()[:12]
+    records[3:3] = [b"{broken", b"[]", b"\xff\xfe"]
+    inline = await _ingest_outputs(tmp_path, False, records)
+    child = await _ingest_outputs(tmp_path, True, records)
+    assert inline[0] and inline[1] and inline[2]  # partials, dead letters, global counts
+    assert child == inline  # same messages in the same order, same marks and metrics
