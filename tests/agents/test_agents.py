@@ -53,11 +53,11 @@ class MemoryProducer:
         return sum(1 for t, *_ in self.sent if t.endswith(suffix))
 
 
-@pytest.fixture
-async def driver(tmp_path: Any) -> AsyncIterator[tuple[Any, Any, MemoryProducer]]:
+def make_app(tmp_path: Any, **overrides: Any) -> tuple[Any, Any, MemoryProducer]:
+    """A finalized app (no broker, no Redis) whose producer records every send."""
     s = Settings(app_id="agents-test", kafka_brokers="127.0.0.1:9", redis_url="redis://127.0.0.1:9/0",
                  topic_partitions=1, data_dir=str(tmp_path), redis_timeout_s=0.05)
-    app, rt = create_app(s)
+    app, rt = create_app(s.with_overrides(**overrides))
     app.finalize()
     producer = MemoryProducer()
 
@@ -66,6 +66,12 @@ async def driver(tmp_path: Any) -> AsyncIterator[tuple[Any, Any, MemoryProducer]
 
     app.maybe_start_producer = maybe_start_producer  # type: ignore[method-assign]
     app.producer = producer  # type: ignore[assignment]
+    return app, rt, producer
+
+
+@pytest.fixture
+async def driver(tmp_path: Any) -> AsyncIterator[tuple[Any, Any, MemoryProducer]]:
+    app, rt, producer = make_app(tmp_path)
     yield app, rt, producer
     await app.vigie_store.close()  # type: ignore[attr-defined]
 
@@ -199,18 +205,8 @@ async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(drive
 
 
 async def _ingest_outputs(tmp_path: Any, child: bool, records: list[bytes]) -> tuple[Any, ...]:
-    s = Settings(app_id=f"agents-offload-{child}", kafka_brokers="127.0.0.1:9",
-                 redis_url="redis://127.0.0.1:9/0", topic_partitions=2,
-                 data_dir=str(tmp_path / str(child)), redis_timeout_s=0.05, ingest_child=child)
-    app, rt = create_app(s)
-    app.finalize()
-    producer = MemoryProducer()
-
-    async def maybe_start_producer() -> MemoryProducer:
-        return producer
-
-    app.maybe_start_producer = maybe_start_producer  # type: ignore[method-assign]
-    app.producer = producer  # type: ignore[assignment]
+    app, rt, producer = make_app(tmp_path / str(child), app_id=f"agents-offload-{child}",
+                                 topic_partitions=2, ingest_child=child)
     async with _agent(app, "ingest").test_context() as agent:
         for i, rec in enumerate(records):
             await agent.put(rec, partition=i % 2)
