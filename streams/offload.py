@@ -28,6 +28,7 @@ Finish = Callable[[Any, RecordOut], Awaitable[None]]
 Record = tuple[bytes | None, int, int, float, float]
 _LEN = 8
 MAX_INFLIGHT = 2  # tasks sent to the child: one it works on, one waiting in its pipe
+MIN_TASK_BYTES = 64 * 1024  # a second task in flight only when it is worth a round trip
 BUFFER_BYTES = 8 * 1024 * 1024  # records waiting for a task; put() waits beyond this
 STOP_TIMEOUT_S = 30.0
 MAX_ATTEMPTS = 3  # a task the child died on this often is processed in the worker
@@ -99,7 +100,10 @@ class ChildStage:
         wm = self.rt.input_watermarks.get(partition, 0.0)
         self._buf.append((event, (value, partition, offset, arrival_s, wm)))
         self._buf_bytes += len(value or b"")
-        if len(self._inflight) < MAX_INFLIGHT:
+        # small records wait for the task in flight to come back (then they go as one task):
+        # a pipe round trip per one-event record costs more than the record
+        if not self._inflight or (len(self._inflight) < MAX_INFLIGHT
+                                  and self._buf_bytes >= MIN_TASK_BYTES):
             self._dispatch()
         while self._buf_bytes > self.buffer_bytes and self._error is None:
             self._room.clear()
