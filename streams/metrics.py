@@ -63,6 +63,8 @@ class Metrics:
     roster_handles: Gauge
     deliveries: Counter
     rebalances: Counter
+    messages_in: Counter
+    messages_out: Counter
     ingest_child_restarts: Counter
     build_info: Info
     worker_info: Info
@@ -138,6 +140,12 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                            ["sink", "outcome"], registry=r),
         rebalances=Counter("vigie_rebalances_total", "Consumer group rebalances seen by this "
                            "worker.", registry=r),
+        messages_in=Counter("vigie_kafka_messages_in_total", "Kafka messages consumed by the "
+                            "worker, by topic (the app's topics and table changelogs).",
+                            ["topic"], registry=r),
+        messages_out=Counter("vigie_kafka_messages_out_total", "Kafka messages the worker "
+                             "sent, by topic (the app's topics and table changelogs).",
+                             ["topic"], registry=r),
         ingest_child_restarts=Counter(
             "vigie_ingest_child_restarts_total", "Restarts of the worker's ingest child "
             "process (it died; its records were sent again).", registry=r),
