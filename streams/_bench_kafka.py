@@ -208,17 +208,30 @@ def rate(p: Progress) -> tuple[float, float, float, float]:
     return n, t1 - t0, n / (t1 - t0), cpu / (t1 - t0)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (NaN when unreadable)."""
+def _children(pid: int) -> list[int]:
+    """Live child processes of pid (the worker's ingest child)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
 
 
-def peak_rss_mib(pid: int) -> float | None:
-    """Peak resident set (VmHWM) of a process in MiB, None when unreadable."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children so far (NaN when
+    unreadable)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            if p == pid:
+                return float("nan")
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _hwm_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -226,3 +239,12 @@ def peak_rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """Peak resident set (VmHWM) in MiB of a process plus its live children (the ingest
+    child), None when unreadable."""
+    own = _hwm_mib(pid)
+    if own is None:
+        return None
+    return own + sum(_hwm_mib(c) or 0.0 for c in _children(pid))

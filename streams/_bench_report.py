@@ -27,7 +27,8 @@ DEFINITIONS = {
                      "to the alert's evidence count (the triggering record)",
     "latency_worker": "latency_s of the alert document (worker's view: emission wall time - "
                       "arrival timestamp of the newest record of the alert window)",
-    "peak_rss": "VmHWM of the worker process from /proc/<pid>/status, read before stopping it",
+    "peak_rss": "VmHWM of the worker process plus its ingest child from /proc/<pid>/status, "
+                "read before stopping them",
 }
 
 
@@ -165,8 +166,8 @@ def table(r: dict[str, Any]) -> str:
             f"{ph['measured_s']:.1f} s")
         row("  DLQ (late partials among them)",
             f"{ph['dead_letters']:,.0f} ({ph['partials_late']:,.0f})")
-        row("  worker CPU (1.00 = one core busy)", _f(ph["worker_cpu_share"], ".2f"))
-        row("  peak worker RSS (VmHWM)", f"{_f(ph['peak_rss_mib'], '.0f')} MiB")
+        row("  worker + ingest child CPU (1.00 = one core)", _f(ph["worker_cpu_share"], ".2f"))
+        row("  peak RSS, worker + child (VmHWM)", f"{_f(ph['peak_rss_mib'], '.0f')} MiB")
         if not ph["complete"]:
             row("  INCOMPLETE: records consumed", f"{ph['records_consumed']:,.0f}")
     b = r.get("platform") or r.get("batched") or {}
@@ -195,7 +196,7 @@ def table(r: dict[str, Any]) -> str:
         for kind, v in a.get("kafka_by_type", {}).items():
             row(f"  {kind} (n={v['n']})", f"p50 {_f(v['p50_s'], '.2f')} "
                 f"p99 {_f(v['p99_s'], '.2f')} s")
-        row("  peak worker RSS (VmHWM)", f"{_f(lat['peak_rss_mib'], '.0f')} MiB")
+        row("  peak RSS, worker + child (VmHWM)", f"{_f(lat['peak_rss_mib'], '.0f')} MiB")
     lines.append("definitions:")
     lines += [f"  {k}: {v}" for k, v in DEFINITIONS.items()]
     return "\n".join(lines)
