@@ -29,7 +29,7 @@ Record = tuple[bytes | None, int, int, float, float]
 _LEN = 8
 MAX_INFLIGHT = 2  # tasks sent to the child: one it works on, one waiting in its pipe
 MIN_TASK_BYTES = 64 * 1024  # a second task in flight only when it is worth a round trip
-BUFFER_BYTES = 8 * 1024 * 1024  # records waiting for a task; put() waits beyond this
+BUFFER_BYTES = 2 * 1024 * 1024  # records waiting for a task; put() waits beyond this
 STOP_TIMEOUT_S = 30.0
 MAX_ATTEMPTS = 3  # a task the child died on this often is processed in the worker
 
