@@ -15,7 +15,7 @@ from faust.types import AppT
 from streams import kafka_shim, roster, topics
 from streams.aggregate import BucketAgg
 from streams.ingest_stage import RecordOut, account
-from streams.offload import make_stage
+from streams.offload import start_stage
 from streams.pipeline import (
     TableMemo,
     alerts_for,
@@ -190,8 +190,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
                     and now_s() - last_tick[0] >= EAGER_TICK_GAP_S:
                 await send_ticks()
 
-        stage = make_stage(rt, finish)
-        await stage.start()
+        stage = await start_stage(rt, finish)
         try:
             async for event in manual.events():
                 msg = event.message

@@ -217,9 +217,18 @@ class ChildStage:
             await proc.wait()
 
 
-def make_stage(rt: Runtime, finish: Finish) -> InlineStage | ChildStage:
-    """The ingest stage the settings ask for."""
-    return ChildStage(rt, finish) if rt.settings.ingest_child else InlineStage(rt, finish)
+async def start_stage(rt: Runtime, finish: Finish) -> InlineStage | ChildStage:
+    """The ingest stage the settings ask for, started: in the worker's own process when the
+    child cannot start (the worker still ingests, on one core)."""
+    if rt.settings.ingest_child:
+        stage = ChildStage(rt, finish)
+        try:
+            await stage.start()
+            return stage
+        except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:
+            log.error("ingest child not started error=%r; ingesting in the worker", exc)
+            await stage._kill()
+    return InlineStage(rt, finish)
 
 
 def _read_frame(f: BinaryIO) -> Any:

@@ -88,3 +88,20 @@ async def test_a_task_the_child_keeps_dying_on_is_processed_by_the_worker() -> N
     await stage.stop()
     assert finished == ["only"]
     assert rt.metrics.ingest_child_restarts._value.get() == MAX_ATTEMPTS
+
+
+async def test_the_worker_ingests_itself_when_the_child_cannot_start(monkeypatch: Any) -> None:
+    from streams import offload
+
+    rt = build_runtime(Settings(app_id="offload-test-3"))
+    finished: list[Any] = []
+
+    async def finish(event: Any, out: RecordOut) -> None:
+        finished.append((event, out.matched))
+
+    monkeypatch.setattr(offload.sys, "executable", "/nonexistent/python")
+    stage = await offload.start_stage(rt, finish)
+    assert isinstance(stage, offload.InlineStage)
+    await stage.put("r0", _records(1)[0], 0, 0, 1_800_000_000.0)
+    await stage.stop()
+    assert [e for e, _ in finished] == ["r0"] and finished[0][1]
