@@ -206,15 +206,16 @@ class ChildStage:
 
     async def _kill(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
+        if proc is None:
             return
-        if proc.stdin is not None:
-            proc.stdin.close()  # end of input: the child exits
-        try:
-            await asyncio.wait_for(proc.wait(), 5.0)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        if proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.close()  # end of input: the child exits (and a dead one's pipe is freed)
+        if proc.returncode is None:
+            try:
+                await asyncio.wait_for(proc.wait(), 5.0)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 async def start_stage(rt: Runtime, finish: Finish) -> InlineStage | ChildStage:
