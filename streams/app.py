@@ -62,6 +62,7 @@ RETAIN_BUCKETS = 30
 
 
 EAGER_TICK_GAP_S = 0.2  # at most five eager ticks a second (a replay crosses buckets fast)
+PRODUCER_BUFFER_MESSAGES = 2_000  # see create_app
 MEMO_STATES = 10_000  # decoded watch states kept per worker (one per watch)
 MEMO_BUCKETS = 4096  # decoded buckets kept per worker (the open ones are the ones reused)
 
@@ -117,6 +118,11 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
 
     sinks = build_sinks(settings, rt.metrics)
     app.sensors.add(Counters(rt))
+    # Table writes wait in Faust's producer buffer, and the conductor stops handing messages to
+    # every agent while more than max_messages (100) wait. After a catch-up the buffer held
+    # ~15k bucket writes and the first alerts waited behind it (p99 1.32/1.39 s -> 0.94/0.97 s
+    # with 2,000, same throughput). A commit still flushes the buffer before the offsets.
+    app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
 
     async def emit(fired: tuple[Fired, ...]) -> None:
         for doc in alerts_for(rt, fired, now_s()):
