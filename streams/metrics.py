@@ -158,10 +158,12 @@ REDIS_OPS = ("claim", "publish_state", "record_alert", "read_state", "rosters")
 
 
 def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
-                    watches: Iterable[str] = ()) -> None:
+                    watches: Iterable[str] = (), alert_types: Iterable[str] = ()) -> None:
     """Set the build info once, and create the bounded label sets that count rare events, so
     the series exist at 0 (rate() and alert rules see them before the first error)."""
     m.build_info.info({"version": __version__})
+    for t in alert_types:  # rate() needs a sample before the first alert: a burst's alerts
+        m.alert_latency.labels(t)  # may all fall between two scrapes
     for reason in dead_letter_reasons:
         m.dead_letters.labels(reason)
     for op in REDIS_OPS:

@@ -17,6 +17,7 @@ import jsonschema
 from streams import roster, topics
 from streams._affiliation import Affiliation
 from streams.aggregate import GLOBAL, GLOBAL_HASHTAGS, BucketAgg, heaviest
+from streams.alerts.build import TYPE_LABELS
 from streams.alerts.lifecycle import Policy
 from streams.campaign import CampaignBuilder
 from streams.detectors import volume
@@ -221,7 +222,8 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
     """Everything derived from settings, built once per worker."""
     watches = load_watches(settings.watches_file or default_watches_path())
     metrics = catalogue(registry)
-    init_build_info(metrics, REASONS, watches=[w.id for w in watches])
+    init_build_info(metrics, REASONS, watches=[w.id for w in watches],
+                    alert_types=TYPE_LABELS)
     metrics.worker_info.info({"app_id": settings.app_id, "bucket_s": str(settings.bucket_s),
                               "topic_partitions": str(settings.topic_partitions)})
     rt = Runtime(

@@ -89,3 +89,15 @@ def test_a_worker_runtime_creates_the_series_of_every_configured_watch() -> None
     info = {s.labels.get("app_id") for fam in r.collect() if fam.name == "vigie_worker"
             for s in fam.samples}
     assert info == {Settings().app_id}
+
+
+def test_the_latency_histogram_exists_at_zero_for_every_alert_type_of_the_contract() -> None:
+    import json
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" /
+                         "alert.v1.schema.json").read_text())
+    types = schema["properties"]["type"]["enum"]
+    r = build_runtime(Settings()).metrics.registry
+    for t in types:  # before any alert: rate() sees the first one even between two scrapes
+        assert _value(r, "vigie_alert_latency_seconds_count", type=t) == 0.0, t
