@@ -3,7 +3,6 @@ letters. Runs in the worker itself or in its ingest child process (streams.offlo
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +11,8 @@ from streams.aggregate import GLOBAL, BucketAgg
 from streams.enrich import build_partials, lang_bucket
 from streams.ingest import dead_letter_record, decode_record
 from streams.metrics import lang_label, platform_label
-from streams.pipeline import now_s, partial_messages
+from streams.pipeline import count_dead_letter, now_s, partial_messages
 from streams.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +72,4 @@ def account(rt: Runtime, out: RecordOut) -> None:
     for p in out.held:
         rt.hold_global(p)  # sent with the next tick: not one more message per record
     for d in out.dead:
-        m.dead_letters.labels(d["reason"]).inc()
-        log.debug("dead letter reason=%s topic=%s partition=%d offset=%d", d["reason"],
-                  topics.EVENTS.name, out.partition, out.offset)
+        count_dead_letter(rt, d)

@@ -79,12 +79,19 @@ def partials_of(doc: dict[str, Any]) -> list[BucketAgg]:
     return [BucketAgg.from_dict(doc)] if docs is None else [BucketAgg.from_dict(d) for d in docs]
 
 
+def count_dead_letter(rt: Runtime, doc: Mapping[str, Any]) -> None:
+    """Count a dead-letter.v1 document by reason (and log where it came from)."""
+    rt.metrics.dead_letters.labels(doc["reason"]).inc()
+    src = doc["source"]
+    log.debug("dead letter reason=%s topic=%s partition=%d offset=%d", doc["reason"],
+              src["topic"], src["partition"], src["offset"])
+
+
 def _dead(rt: Runtime, dl: DeadLetter, topic: str, partition: int, offset: int,
           wall: float) -> dict[str, Any]:
-    rt.metrics.dead_letters.labels(dl.reason).inc()
-    log.debug("dead letter reason=%s topic=%s partition=%d offset=%d", dl.reason, topic,
-              partition, offset)
-    return dead_letter_record(dl, topic, partition, offset, wall)
+    doc = dead_letter_record(dl, topic, partition, offset, wall)
+    count_dead_letter(rt, doc)
+    return doc
 
 
 def _doc(raw: Any) -> Any:
