@@ -18,6 +18,9 @@ PLATFORMS = frozenset({"twitter", "x", "facebook", "instagram", "linkedin", "tik
 LANGS = frozenset({"fr", "en", "es", "de", "it", "pt", "nl", "ar"})
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 CAMPAIGN_CLASSES = ("employee_mobilisation", "coordinated_inauthentic", "organic")
+# Why an alert was held back: the incident's cooldown, its cap on updates per hour, or a dedup
+# key already claimed (a redelivered bucket, or another worker).
+SUPPRESSION_REASONS = ("cooldown", "rate_limited", "dedup")
 
 
 def platform_label(platform: str) -> str:
@@ -162,7 +165,8 @@ def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
     """Set the build info once, and create the bounded label sets that count rare events, so
     the series exist at 0 (rate() and alert rules see them before the first error)."""
     m.build_info.info({"version": __version__})
-    for t in alert_types:  # rate() needs a sample before the first alert: a burst's alerts
+    types = tuple(alert_types)
+    for t in types:  # rate() needs a sample before the first alert: a burst's alerts
         m.alert_latency.labels(t)  # may all fall between two scrapes
     for reason in dead_letter_reasons:
         m.dead_letters.labels(reason)
@@ -172,3 +176,6 @@ def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
         m.mobilisation_share.labels(w).set(0.0)
         for cls in CAMPAIGN_CLASSES:
             m.campaigns_active.labels(w, cls).set(0.0)
+        for t in types:  # so the anti-fatigue panel reads 0, not "no data", on a calm day
+            for reason in SUPPRESSION_REASONS:
+                m.alerts_suppressed.labels(w, t, reason)

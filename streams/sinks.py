@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from streams.delivery import (
+    DROP_CLIENT_ERROR,
+    DROP_GAVE_UP,
+    DROP_QUEUE_FULL,
     ChatWebhookConfig,
     ChatWebhookSink,
     DeliveryCallbacks,
@@ -14,6 +17,9 @@ from streams.delivery import (
 )
 from streams.metrics import Metrics
 from streams.settings import Settings
+
+OUTCOMES = ("delivered", "retry", *(f"dropped_{r}" for r in (DROP_QUEUE_FULL, DROP_GAVE_UP,
+                                                             DROP_CLIENT_ERROR)))
 
 
 def callbacks(m: Metrics) -> DeliveryCallbacks:
@@ -39,4 +45,7 @@ def build_sinks(s: Settings, m: Metrics) -> list[Sink]:
     if s.grafana_url:
         sinks.append(GrafanaAnnotationSink(GrafanaConfig(url=s.grafana_url,
                                                          token=s.grafana_token), cb))
+    for sink in sinks:  # the series exist at 0, so a drop shows in rate() and the rules
+        for outcome in OUTCOMES:
+            m.deliveries.labels(sink.name, outcome)
     return sinks

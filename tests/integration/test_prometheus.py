@@ -3,12 +3,14 @@ dashboards and the rules parses and finds the metrics it names."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
 import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -30,6 +32,7 @@ from tests.integration.harness import batched, metric, produce, stack
 ROOT = Path(__file__).resolve().parents[2]
 RULES = sorted((ROOT / "infra/prometheus/rules").glob("*.yml"))
 DASHBOARDS = sorted((ROOT / "infra/grafana/dashboards").glob("*.json"))
+RULE_TESTS = sorted((ROOT / "infra/prometheus/tests").glob("*.yml"))
 
 
 def _ensure_prometheus() -> None:
@@ -107,13 +110,36 @@ def test_promtool_checks_rules_and_config(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_promtool_unit_tests_of_the_alerting_rules() -> None:
+    assert RULE_TESTS
+    for f in RULE_TESTS:  # alerts fire on the series they should, and stay quiet otherwise
+        r = subprocess.run(["promtool", "test", "rules", str(f)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook subscriber that accepts every alert."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("prom")
     sc = simulate.bank_bad_buzz(end=datetime(2026, 3, 12, 21, 0, tzinfo=UTC), days=1.5)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)]
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
     with stack(tmp, redis_server.url, f"it-prom-{tmp.name[-6:]}") as st:
-        st.start_worker()
+        st.start_worker(webhook_url=f"http://127.0.0.1:{hook.server_port}/alerts",
+                        webhook_secret="it-prom-secret")
         port = free_port()
         cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                "rule_files": [str(f) for f in RULES],
@@ -146,6 +172,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterato
         finally:
             proc.terminate()
             proc.wait(10)
+            hook.shutdown()
 
 
 def _query(url: str, expr: str) -> dict[str, Any]:
@@ -199,3 +226,10 @@ def test_campaign_gauges_exist_at_zero_for_every_watch(live: str) -> None:
     classes = _query(live, 'count by (class) (vigie_campaigns_active{watch="socgen"})')["result"]
     assert {r["metric"]["class"] for r in classes} == {
         "employee_mobilisation", "coordinated_inauthentic", "organic"}
+
+
+def test_the_webhook_deliveries_are_counted(live: str) -> None:
+    delivered = _query(live, 'sum(vigie_alert_deliveries_total{outcome="delivered"})')["result"]
+    assert delivered and float(delivered[0]["value"][1]) >= 1, delivered
+    dropped = _query(live, 'sum(vigie_alert_deliveries_total{outcome=~"dropped_.*"})')["result"]
+    assert dropped and float(dropped[0]["value"][1]) == 0.0, dropped

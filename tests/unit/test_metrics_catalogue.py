@@ -10,9 +10,16 @@ from prometheus_client import CollectorRegistry
 
 from streams import __version__
 from streams.ingest import REASONS
-from streams.metrics import CAMPAIGN_CLASSES, REDIS_OPS, catalogue, init_build_info
+from streams.metrics import (
+    CAMPAIGN_CLASSES,
+    REDIS_OPS,
+    SUPPRESSION_REASONS,
+    catalogue,
+    init_build_info,
+)
 from streams.runtime import build_runtime
 from streams.settings import Settings
+from streams.sinks import OUTCOMES, build_sinks
 
 UNBOUNDED = {"hashtag", "tag", "handle", "author", "url", "post", "post_id", "id", "text"}
 
@@ -101,3 +108,33 @@ def test_the_latency_histogram_exists_at_zero_for_every_alert_type_of_the_contra
     r = build_runtime(Settings()).metrics.registry
     for t in types:  # before any alert: rate() sees the first one even between two scrapes
         assert _value(r, "vigie_alert_latency_seconds_count", type=t) == 0.0, t
+
+
+def test_suppression_series_exist_at_zero_per_watch_type_and_reason() -> None:
+    m = catalogue()
+    init_build_info(m, watches=["socgen"], alert_types=("bad_buzz", "volume_spike"))
+    r = m.registry
+    for t in ("bad_buzz", "volume_spike"):
+        for reason in SUPPRESSION_REASONS:
+            assert _value(r, "vigie_alerts_suppressed_total", watch="socgen", type=t,
+                          reason=reason) == 0.0
+    assert _value(r, "vigie_alerts_suppressed_total", watch="orange", type="bad_buzz",
+                  reason="cooldown") is None
+    m.alerts_suppressed.labels("socgen", "bad_buzz", "rate_limited").inc()
+    assert _value(r, "vigie_alerts_suppressed_total", watch="socgen", type="bad_buzz",
+                  reason="rate_limited") == 1.0
+
+
+def test_every_configured_sink_has_its_delivery_series_at_zero() -> None:
+    m = catalogue()
+    sinks = build_sinks(Settings(webhook_url="http://127.0.0.1:9/hook", webhook_secret="s",
+                                 grafana_url="http://127.0.0.1:9"), m)
+    names = [s.name for s in sinks]
+    assert len(names) == 2
+    for name in names:
+        for outcome in OUTCOMES:
+            assert _value(m.registry, "vigie_alert_deliveries_total", sink=name,
+                          outcome=outcome) == 0.0
+    assert {"delivered", "retry", "dropped_queue_full", "dropped_gave_up",
+            "dropped_client_error"} == set(OUTCOMES)
+    assert build_sinks(Settings(), catalogue()) == []
