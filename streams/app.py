@@ -11,8 +11,9 @@ import faust
 import orjson
 from faust.exceptions import ConsumerNotStarted
 
-from streams import kafka_shim, roster, topics
+from streams import input_guard, kafka_shim, roster, topics
 from streams.aggregate import BucketAgg
+from streams.consumer_watch import guard_input, record_lag
 from streams.ingest_stage import RecordOut, account
 from streams.offload import start_stage
 from streams.pipeline import (
@@ -168,6 +169,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         try:
             async for event in manual.events():
                 msg = event.message
+                rt.input_received[msg.partition] = msg.offset
                 await stage.put(event, event.value, msg.partition, msg.offset, msg.timestamp)
         finally:
             await stage.stop()
@@ -279,17 +281,13 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         if from_redis is not None:  # Redis down: keep the rosters we have
             rt.reload_rosters(roster.merged(from_file, from_redis))
 
+    guard = [input_guard.GuardState()]
+
     @app.timer(5.0)
-    async def consumer_lag() -> None:
-        # Faust has no lag metric: end offset (fetch high watermark) minus committed offset
-        consumer = app.consumer
-        committed = getattr(consumer, "_committed_offset", {})
-        for tp in consumer.assignment():
-            high = consumer.highwater(tp)
-            done = committed.get(tp)
-            if high is not None:
-                rt.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
-                    max(0, high - (done or 0)))
+    async def watch_consumer() -> None:
+        record_lag(app.consumer, rt)
+        if not app.rebalancing:  # positions move during a rebalance and its recovery
+            guard[0] = await guard_input(app.consumer, rt, guard[0], now_s())
 
     register_pages(app, rt, states, store)
     app.vigie_runtime = rt  # type: ignore[attr-defined]

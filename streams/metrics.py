@@ -69,6 +69,7 @@ class Metrics:
     messages_in: Counter
     messages_out: Counter
     ingest_child_restarts: Counter
+    input_rewinds: Counter
     build_info: Info
     worker_info: Info
 
@@ -152,6 +153,10 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
         ingest_child_restarts=Counter(
             "vigie_ingest_child_restarts_total", "Restarts of the worker's ingest child "
             "process (it died; its records were sent again).", registry=r),
+        input_rewinds=Counter(
+            "vigie_input_rewinds_total", "Input partitions sought back because the Kafka client "
+            "had consumed records the ingest agent never received (see streams/input_guard.py).",
+            ["partition"], registry=r),
         build_info=Info("vigie_build", "Vigie version.", registry=r),
         worker_info=Info("vigie_worker", "Worker identity and settings summary.", registry=r),
     )

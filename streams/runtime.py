@@ -133,6 +133,7 @@ class Runtime:
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
+    input_received: dict[int, int] = field(default_factory=dict)  # last handed to the stage
     # global scope, bucket -> [posts, max created, max arrival, {tag: posts}] until a tick
     global_held: dict[int, list[Any]] = field(default_factory=dict)
     ts_memo: dict[str, float] = field(default_factory=dict)  # account creation dates parsed

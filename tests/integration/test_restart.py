@@ -51,8 +51,11 @@ def run(tmp: Path, redis_url: str, app_id: str, kill: signal.Signals | None,
         alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, until=until,
                           timeout_s=420)
         watches = read_watches(st.port)
+        counters = {name: metric(st.port, f"vigie_{name}_total")
+                    for name in ("records_in", "partials_in", "partials_duplicate",
+                                 "partials_late")}
         return {"alerts": alerts, "before": before_restart, "watches": watches,
-                "log": st.log(0)}
+                "log": st.log(0), "counters": counters}
 
 
 def read_watches(port: int) -> dict[str, Any]:
@@ -109,10 +112,16 @@ def test_restart_mid_stream_loses_no_alert_and_keeps_ids(reference: dict[str, An
               caught_up)
     got_keys = {(a["alert_id"], a["sequence"], a["status"]) for a in res["alerts"]}
     lost = ref_keys - got_keys
-    assert not lost, [(a["type"], a["watch"]["id"], a["opened_at"], a["status"],
-                       a["evidence"].get("detector", {}).get("hashtag"))
-                      for a in reference["alerts"] if (a["alert_id"], a["sequence"],
-                                                       a["status"]) in lost]  # nothing lost
+    ref_counts = {h["bucket"]: h["count"] for h in reference["watches"]["socgen"]["history"]}
+    got_counts = {h["bucket"]: h["count"] for h in res["watches"]["socgen"]["history"]}
+    differ = [(b, ref_counts[b], got_counts[b]) for b in sorted(set(ref_counts) & set(got_counts))
+              if ref_counts[b] != got_counts[b]]
+    assert not lost, ([(a["type"], a["watch"]["id"], a["opened_at"], a["status"],
+                        a["evidence"].get("detector", {}).get("hashtag"))
+                       for a in reference["alerts"] if (a["alert_id"], a["sequence"],
+                                                        a["status"]) in lost],  # nothing lost
+                      "bucket counts that differ:", differ, "restarted worker:", res["counters"],
+                      "reference:", reference["counters"])
     assert {k[0] for k in got_keys} == {k[0] for k in ref_keys}  # repeats reuse the same ids
     # the state came back from the changelog: the baseline learnt over the first day is the
     # same as without the restart (a lost state would start learning again from scratch)
