@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import namedtuple
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
 from streams.input_guard import BEGINNING, GRACE_S, GuardState, Observed, check, expected_next
 
 
@@ -59,3 +66,58 @@ def test_a_revoked_partition_is_forgotten() -> None:
     state, _ = check(GuardState(), {0: Observed(26, 3, None)}, True, 0.0)
     state, rewinds = check(state, {1: Observed(5, 4, 5)}, True, 50.0)
     assert rewinds == {} and dict(state.seen) == {} and dict(state.rewound) == {}
+
+
+EVENTS = "social.events"
+TP = namedtuple("TP", "topic partition")  # the shape of Faust's TP
+
+
+class _Consumer:
+    """The part of Faust's consumer the guard uses, with one partition skipped to its end."""
+
+    def __init__(self, positions: dict[int, int | None], committed: dict[int, int]) -> None:
+        self.tps = {p: TP(EVENTS, p) for p in positions}
+        self.positions = positions
+        self._committed_offset = {self.tps[p]: o for p, o in committed.items()}
+        self.seeks: list[tuple[int, int]] = []
+
+    def assignment(self) -> set[Any]:
+        return {*self.tps.values(), TP("vigie.watch-partials", 0)}
+
+    async def position(self, tp: Any) -> int | None:
+        if self.positions[tp.partition] is None:
+            await asyncio.sleep(3600)  # aiokafka waits for a valid position
+        return self.positions[tp.partition]
+
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        return {tp: 3 for tp in tps}
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append((tp.partition, offset))
+
+
+def test_the_worker_glue_seeks_the_skipped_partition_back_and_counts_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams import consumer_watch
+    from streams.runtime import build_runtime
+    from streams.settings import Settings
+
+    monkeypatch.setattr(consumer_watch, "POSITION_TIMEOUT_S", 0.05)
+    rt = build_runtime(Settings(), CollectorRegistry())
+    rt.input_received.update({0: 27})
+    rt.input_offsets.update({0: 27})  # the stage is idle
+    consumer = _Consumer({0: 28, 1: 26, 2: 9, 3: None}, {1: 6})
+
+    async def run() -> None:
+        state = GuardState()
+        for now in (0.0, 5.0, 10.0, 15.0):
+            state = await consumer_watch.guard_input(consumer, rt, state, now)
+
+    asyncio.run(run())
+    # p1: back to its committed offset; p2: nothing received or committed, to its earliest;
+    # p0 caught up; p3's position unknown (timed out): left alone
+    assert sorted(consumer.seeks) == [(1, 6), (2, 3)]
+    counted = {s.labels["partition"]: s.value for fam in rt.metrics.registry.collect()
+               if fam.name == "vigie_input_rewinds" for s in fam.samples
+               if s.name.endswith("_total")}
+    assert counted == {"1": 1.0, "2": 1.0}
