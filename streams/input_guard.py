@@ -1,6 +1,6 @@
 """Input guard: input records the Kafka client consumed but never handed to the ingest agent.
 
-Why: after a SIGKILL restart (2 of ~22 against Tansu) we saw a worker whose consumer position
+Why: after a SIGKILL restart (2 of 31 against Tansu) we saw a worker whose consumer position
 for one input partition was at the end of the topic while the ingest agent had received none of
 that partition's records, and stayed so. Nothing was counted: the bad buzz in them was missed.
 Where Faust 0.15.3 loses them is not pinned down (DEVELOPERS.md lists the suspects).
