@@ -18,15 +18,21 @@ from streams.delivery import (
 from streams.metrics import Metrics
 from streams.settings import Settings
 
-OUTCOMES = ("delivered", "retry", *(f"dropped_{r}" for r in (DROP_QUEUE_FULL, DROP_GAVE_UP,
-                                                             DROP_CLIENT_ERROR)))
+
+def dropped(reason: str) -> str:
+    """The outcome label of a delivery dropped for reason."""
+    return f"dropped_{reason}"
+
+
+OUTCOMES = ("delivered", "retry",
+            *(dropped(r) for r in (DROP_QUEUE_FULL, DROP_GAVE_UP, DROP_CLIENT_ERROR)))
 
 
 def callbacks(m: Metrics) -> DeliveryCallbacks:
     """Delivery outcomes as vigie_alert_deliveries_total{sink, outcome}."""
     return DeliveryCallbacks(
         on_delivered=lambda sink: m.deliveries.labels(sink, "delivered").inc(),
-        on_dropped=lambda sink, reason: m.deliveries.labels(sink, f"dropped_{reason}").inc(),
+        on_dropped=lambda sink, reason: m.deliveries.labels(sink, dropped(reason)).inc(),
         on_retry=lambda sink: m.deliveries.labels(sink, "retry").inc(),
     )
 
