@@ -13,6 +13,7 @@ a dedup ledger (a set) as through Redis.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,10 @@ class OfflineRun:
     suppressed: dict[str, int] = field(default_factory=dict)  # "watch/type/reason" -> n
     counters: dict[str, Any] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # CPU spent per stage (perf_counter seconds): ingest step, partial merges, ticks
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("ingest", "partials", "ticks"), 0.0))
+    events: int = 0
 
     def golden(self) -> dict[str, Any]:
         """The run without wall-clock fields, as recorded in tests/golden."""
@@ -174,16 +179,26 @@ class _Driver:
     def ingest(self, value: bytes, partition: int, offset: int) -> None:
         rt = self.rt
         wm = rt.input_watermarks.get(partition, 0.0)
+        t0 = time.perf_counter()
         out = process_record(rt, value, partition, offset, self.clock(), wm)
         account(rt, out)
+        t1 = time.perf_counter()
         for part, msg in out.messages:
             self.per_watch(part, msg)
+        seconds = self.run.seconds
+        seconds["ingest"] += t1 - t0
+        seconds["partials"] += time.perf_counter() - t1
         for d in out.dead:
             self._count("dead_letters", d["reason"])
         rt.input_watermarks[partition] = out.watermark_s
         rt.input_offsets[partition] = out.offset
 
     def tick(self) -> None:
+        t0 = time.perf_counter()
+        self._tick()
+        self.run.seconds["ticks"] += time.perf_counter() - t0
+
+    def _tick(self) -> None:
         rt = self.rt
         value = orjson.dumps(pipeline.tick_doc(self.clock(), rt.input_watermarks, self.ends,
                                                rt.input_offsets, {}))
@@ -198,8 +213,8 @@ class _Driver:
 
 
 def _records(events: Iterable[Mapping[str, Any] | bytes], batch_size: int
-             ) -> Iterator[tuple[float, bytes]]:
-    """(max event time, record) of consecutive batches of events."""
+             ) -> Iterator[tuple[float, int, bytes]]:
+    """(max event time, events, record) of consecutive batches of events."""
     batch: list[bytes] = []
     newest = 0.0
     for ev in events:
@@ -209,10 +224,10 @@ def _records(events: Iterable[Mapping[str, Any] | bytes], batch_size: int
                 str(ev["created_at"]).replace("Z", "+00:00")).timestamp())
         batch.append(raw)
         if len(batch) >= batch_size:
-            yield newest, b"[" + b",".join(batch) + b"]"
+            yield newest, len(batch), b"[" + b",".join(batch) + b"]"
             batch = []
     if batch:
-        yield newest, b"[" + b",".join(batch) + b"]"
+        yield newest, len(batch), b"[" + b",".join(batch) + b"]"
 
 
 def run_offline(events: Iterable[Mapping[str, Any] | bytes], settings: Settings | None = None,
@@ -232,6 +247,7 @@ def run_offline(events: Iterable[Mapping[str, Any] | bytes], settings: Settings 
     d = _Driver(rt, clock, roundtrip)
     n_in = input_partitions or s.topic_partitions
     records = list(_records(events, batch_size))
+    d.run.events = sum(n for _, n, _ in records)
     for i in range(len(records)):
         p = i % n_in
         d.ends[p] = d.ends.get(p, 0) + 1
@@ -239,7 +255,7 @@ def run_offline(events: Iterable[Mapping[str, Any] | bytes], settings: Settings 
         d.ends.setdefault(p, 0)
     with _fake_wall(clock):
         offsets = dict.fromkeys(range(n_in), 0)
-        for i, (newest, value) in enumerate(records):
+        for i, (newest, _, value) in enumerate(records):
             p = i % n_in
             clock.now = max(clock.now, newest + 1.0)
             d.ingest(value, p, offsets[p])
