@@ -23,14 +23,14 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams import scenarios, simulate
-from streams.aggregate import author_hash
-from streams.campaign import Affiliation, CampaignBuilder, post_hash
-from streams.enrich import hashtags_of
-from streams.models import SocialEvent, parse_event
-from streams.neardup import simhash64
+from streams.aggregate.bucket import author_hash
+from streams.aggregate.build import hashtags_of
+from streams.aggregate.campaign import Affiliation, CampaignBuilder, post_hash
+from streams.aggregate.neardup import simhash64
+from streams.dev import scenarios, simulate
+from streams.events.model import SocialEvent, parse_event
 from streams.text.normalize import fold_tag
-from streams.watches import WatchMatcher, load_watches
+from streams.watches.matcher import WatchMatcher, load_watches
 
 ROOT = Path(__file__).resolve().parents[1]
 POST = ("Société Générale vole ses clients, retirez votre argent maintenant ! #SGvoleurs @bob "

@@ -26,7 +26,7 @@ from streams.text.normalize import (
     extract_urls,
     fold,
 )
-from streams.watches import Watch, WatchMatcher
+from streams.watches.matcher import Watch, WatchMatcher
 
 _SYLLABLES = ["ka", "lo", "ré", "mi", "to", "va", "sé", "nu", "bra", "qui", "dé", "po", "xa", "zè"]
 _SUFFIXES = ["Group", "Bank", "Telecom", "Mobilités", "Énergie", "Assurances", "Santé"]

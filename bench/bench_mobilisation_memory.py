@@ -26,10 +26,10 @@ import orjson
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.aggregate import author_hash
-from streams.campaign import Affiliation, CampaignAgg, CampaignBuilder, merge_campaigns
+from streams.aggregate.bucket import author_hash
+from streams.aggregate.campaign import Affiliation, CampaignAgg, CampaignBuilder, merge_campaigns
 from streams.detectors import mobilisation as mob
-from streams.models import Author, SocialEvent
+from streams.events.model import Author, SocialEvent
 
 T0 = 1_710_316_800  # Wednesday 2024-03-13 08:00 UTC
 WORDS = ("banque", "clients", "équipes", "fiers", "service", "panne", "argent", "appli", "carte",

@@ -30,7 +30,7 @@ def cmd_worker(s: settings_mod.Settings, args: argparse.Namespace) -> int:
         return 2
     from faust.worker import Worker
 
-    from streams.app import create_app
+    from streams.worker.app import create_app
 
     log.info("starting worker settings=%s", s)
     app, _ = create_app(s)
@@ -41,7 +41,7 @@ def cmd_worker(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Run the embedded demo."""
-    from streams.demo import run_demo
+    from streams.dev.demo import run_demo
 
     speed = None if args.as_fast_as_possible else args.speed
     n = run_demo(s.with_overrides(web_port=args.web_port or s.web_port), scenario=args.scenario,
@@ -52,8 +52,8 @@ def cmd_demo(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 
 def cmd_replay(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Send a JSONL file to the input topic."""
-    from streams.clients import kafka_kwargs
-    from streams.replay import producer_for, replay
+    from streams.dev.replay import producer_for, replay
+    from streams.outputs.clients import kafka_kwargs
 
     async def go() -> None:
         producer = producer_for(s.kafka_brokers, **kafka_kwargs(s))
@@ -72,7 +72,7 @@ def cmd_replay(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 
 def cmd_tail(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Pretty-print alerts as a subscriber sees them."""
-    from streams.clients import format_alert, tail_consumer
+    from streams.outputs.clients import format_alert, tail_consumer
 
     async def go() -> None:
         consumer = tail_consumer(s, topics.ALERTS.name, from_beginning=args.from_beginning)
@@ -91,7 +91,7 @@ def cmd_tail(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 
 def cmd_topics(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Create every Vigie topic."""
-    from streams.embedded import create_topics
+    from streams.dev.embedded import create_topics
 
     created = create_topics(s.kafka_brokers, [(t, s.topic_partitions) for t in topics.names()],
                             replication_factor=s.topic_replication)
@@ -104,11 +104,11 @@ def cmd_topics(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 def cmd_eval(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Run an evaluation."""
     if args.what == "volume":
-        from streams.eval import volume as ev_volume
+        from streams.dev.eval import volume as ev_volume
 
         ev_volume.run(args.nab_root, args.json)
     else:
-        from streams.eval import sentiment as ev_sentiment
+        from streams.dev.eval import sentiment as ev_sentiment
 
         ev_sentiment.run(args.data, args.sets, args.json)
     return 0
@@ -116,16 +116,16 @@ def cmd_eval(s: settings_mod.Settings, args: argparse.Namespace) -> int:
 
 def cmd_simulate(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Generate a scenario stream and its ground truth."""
-    from streams import simulate
+    from streams.dev import scenarios
 
-    truth = simulate.write(args.scenario, args.out, seed=args.seed)
+    truth = scenarios.write(args.scenario, args.out, seed=args.seed)
     print(f"wrote {truth['events']} events to {args.out} and its truth to {args.out}.truth.json")
     return 0
 
 
 def cmd_bench(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     """Run the platform benchmark."""
-    from streams.bench import run_bench
+    from streams.dev.bench import run_bench
 
     run_bench(s, json_path=args.json, events=args.events)
     return 0

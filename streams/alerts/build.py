@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 
 ALERT_SCHEMA = "alert.v1"
 TOP_HASHTAGS = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 
 
 def fold_handle(handle: str) -> str:

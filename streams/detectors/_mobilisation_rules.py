@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from streams.campaign import SOURCES, CampaignAgg
+from streams.aggregate.campaign import SOURCES, CampaignAgg
 
 CLASSES = ("employee_mobilisation", "coordinated_inauthentic", "organic")
 Features = Mapping[str, float | None]

@@ -27,7 +27,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from streams.aggregate import BucketAgg
+from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import SEVERITIES, Observation
 from streams.detectors import influencer, sentiment_shift, volume
 

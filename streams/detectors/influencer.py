@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from streams.aggregate import SENTIMENT_NEG, BucketAgg, PostRef
+from streams.aggregate.bucket import SENTIMENT_NEG, BucketAgg, PostRef
 from streams.alerts.lifecycle import RANK, Observation
 from streams.detectors._authors import (
     evidence_posts,

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from streams.aggregate.campaign import MAX_CAMPAIGN_TAGS, CampaignAgg
+from streams.aggregate.neardup import DEFAULT_MAX_HAMMING, NearDupWindow
 from streams.alerts.lifecycle import Observation
-from streams.campaign import MAX_CAMPAIGN_TAGS, CampaignAgg
 from streams.detectors._mobilisation_rules import Classification, Reason, classify
 from streams.detectors._mobilisation_rules import episode_features as _episode_features
-from streams.neardup import DEFAULT_MAX_HAMMING, NearDupWindow
 
 ALERT_TYPE = "mobilisation"
 ALERTING = ("employee_mobilisation", "coordinated_inauthentic")

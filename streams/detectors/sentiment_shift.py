@@ -29,7 +29,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from streams.aggregate import BucketAgg
+from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import Observation
 
 ALERT_TYPE = "sentiment_shift"

@@ -32,9 +32,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from streams.aggregate.sketches import SpaceSaving
 from streams.alerts.lifecycle import Observation
 from streams.detectors._volume_math import overdispersed_z
-from streams.sketches import SpaceSaving
 
 ALERT_TYPE = "trending_hashtag"
 HOUR_S = 3600.0

@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import simulate, topics
-from streams.app import create_app
-from streams.runtime import validator
+from streams import topics
+from streams.dev import scenarios, simulate
 from streams.settings import Settings
+from streams.worker.app import create_app
+from streams.worker.runtime import validator
 
 END = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)
 
@@ -91,7 +92,7 @@ async def settle(agent: Any, partition: int = 0) -> None:
 
 
 def scenario_records() -> list[bytes]:
-    sc = simulate.bank_bad_buzz(end=END, days=1.5)
+    sc = scenarios.bank_bad_buzz(end=END, days=1.5)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=3)]
     return [b"[" + b",".join(lines[i:i + 500]) + b"]" for i in range(0, len(lines), 500)]
 
@@ -171,10 +172,10 @@ async def test_redelivered_partials_do_not_double_count(driver: Any) -> None:
 async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(driver: Any) -> None:
     from datetime import timedelta
 
-    from streams import _sim_text as txt
-    from streams.aggregate import GLOBAL
+    from streams.aggregate.bucket import GLOBAL
     from streams.detectors import trending
-    from streams.pipeline import load_state, partial_messages
+    from streams.dev import _sim_text as txt
+    from streams.engine.messages import load_state, partial_messages
 
     app, rt, producer = driver
     start = END - timedelta(hours=10)

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from streams.embedded import EmbeddedBroker, EmbeddedRedis
+from streams.dev.embedded import EmbeddedBroker, EmbeddedRedis
 
 
 @dataclass(frozen=True)

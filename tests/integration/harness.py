@@ -17,8 +17,8 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import topics
-from streams.demo import start_worker, stop_process, wait_http
-from streams.embedded import EmbeddedBroker, create_topics, free_port
+from streams.dev.demo import start_worker, stop_process, wait_http
+from streams.dev.embedded import EmbeddedBroker, create_topics, free_port
 from streams.settings import Settings
 
 PARTITIONS = 2

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from streams.delivery import (
+from streams.outputs.delivery import (
     ChatWebhookConfig,
     ChatWebhookSink,
     DeliveryCallbacks,

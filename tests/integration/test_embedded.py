@@ -15,7 +15,7 @@ import pytest
 import redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.embedded import EmbeddedBroker, EmbeddedRedis, create_topics, free_port
+from streams.dev.embedded import EmbeddedBroker, EmbeddedRedis, create_topics, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,7 @@ def test_startup_failure_reports_log_tail(tmp_path: Path) -> None:
 
 _PARENT = """
 import sys, time
-from streams.embedded import EmbeddedBroker, EmbeddedRedis
+from streams.dev.embedded import EmbeddedBroker, EmbeddedRedis
 broker = EmbeddedBroker(sys.argv[1]).start()
 redis = EmbeddedRedis(sys.argv[1]).start()
 print(broker.pid, redis.pid, flush=True)

@@ -16,8 +16,8 @@ from typing import Any, cast
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams import kafka_shim
-from streams.embedded import EmbeddedBroker, create_topics
+from streams.dev.embedded import EmbeddedBroker, create_topics
+from streams.worker import kafka_shim
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from streams import simulate
+from streams.dev import scenarios, simulate
 from tests.integration.harness import batched, produce, stack
 
 PACKAGES = ("chromium", "fonts-liberation")  # fonts: text must be drawn in the screenshot
@@ -98,7 +98,7 @@ def page(chromium: str, tmp_path_factory: pytest.TempPathFactory, redis_server: 
     # and that moment is now: when the input goes idle the watermark follows the wall clock,
     # which is then the surge's own time, so the incident stays open while Chromium looks.
     cut = datetime.now(UTC).replace(second=0, microsecond=0)
-    sc = simulate.bank_bad_buzz(end=cut + timedelta(hours=2, minutes=30), days=1.5)
+    sc = scenarios.bank_bad_buzz(end=cut + timedelta(hours=2, minutes=30), days=1.5)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)
              if datetime.fromisoformat(ev["created_at"]) < cut]
     with stack(tmp, redis_server.url, f"it-live-{tmp.name[-6:]}") as st:

@@ -9,16 +9,16 @@ from typing import Any
 
 import orjson
 
-from streams import simulate
-from streams.ingest_stage import RecordOut, process_record
-from streams.offload import MAX_ATTEMPTS, ChildStage
-from streams.runtime import build_runtime
+from streams.dev import scenarios, simulate
+from streams.engine.ingest import RecordOut, process_record
 from streams.settings import Settings
+from streams.worker.offload import MAX_ATTEMPTS, ChildStage
+from streams.worker.runtime import build_runtime
 from tests.agents.test_agents import END
 
 
 def _records(n: int) -> list[bytes]:
-    sc = simulate.bank_bad_buzz(end=END, days=0.5)
+    sc = scenarios.bank_bad_buzz(end=END, days=0.5)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=11)]
     return [b"[" + b",".join(lines[i:i + 200]) + b"]" for i in range(0, 200 * n, 200)]
 
@@ -91,7 +91,7 @@ async def test_a_task_the_child_keeps_dying_on_is_processed_by_the_worker() -> N
 
 
 async def test_the_worker_ingests_itself_when_the_child_cannot_start(monkeypatch: Any) -> None:
-    from streams import offload
+    from streams.worker import offload
 
     rt = build_runtime(Settings(app_id="offload-test-3"))
     finished: list[Any] = []

@@ -13,8 +13,9 @@ import orjson
 import pytest
 import redis
 
-from streams import simulate, topics
-from streams.runtime import validator
+from streams import topics
+from streams.dev import scenarios, simulate
+from streams.worker.runtime import validator
 from tests.integration.harness import Stack, batched, metric, produce, read_all, stack
 
 SECRET = "it-webhook-secret"
@@ -23,7 +24,7 @@ END = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)  # a Thursday evening, Paris time
 
 def scenario() -> tuple[list[bytes], dict[str, Any]]:
     """Two days of bank chatter, then the SG outage bad buzz (deterministic)."""
-    sc = simulate.bank_bad_buzz(end=END, days=2.0)
+    sc = scenarios.bank_bad_buzz(end=END, days=2.0)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=11)]
     return lines, sc.truth()
 
@@ -190,7 +191,7 @@ def test_log_has_no_traceback(run: Any, tmp_path: Path) -> None:
 
 
 def test_alerts_reach_a_real_signed_webhook(run: Any) -> None:
-    from streams.delivery import verify
+    from streams.outputs.delivery import verify
 
     hooked = run["hooked"]
     assert hooked, "no webhook delivery"

@@ -23,10 +23,10 @@ import orjson
 import pytest
 import yaml
 
-from streams import simulate
-from streams.embedded import free_port
-from streams.runtime import default_watches_path
-from streams.watches import load_watches
+from streams.dev import scenarios, simulate
+from streams.dev.embedded import free_port
+from streams.watches.matcher import load_watches
+from streams.worker.runtime import default_watches_path
 from tests.integration.harness import batched, metric, produce, stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,7 +133,7 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("prom")
-    sc = simulate.bank_bad_buzz(end=datetime(2026, 3, 12, 21, 0, tzinfo=UTC), days=1.5)
+    sc = scenarios.bank_bad_buzz(end=datetime(2026, 3, 12, 21, 0, tzinfo=UTC), days=1.5)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=5)]
     hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()

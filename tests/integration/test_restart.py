@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import simulate, topics
+from streams import topics
+from streams.dev import scenarios, simulate
 from tests.integration.harness import batched, metric, produce, read_all, stack
 from tests.integration.test_pipeline import END
 
@@ -18,7 +19,7 @@ VOLATILE = {"_ts", "emitted_at", "latency_s"}
 
 
 def records() -> list[bytes]:
-    sc = simulate.bank_bad_buzz(end=END, days=2.0)
+    sc = scenarios.bank_bad_buzz(end=END, days=2.0)
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=23)]
     return list(batched(lines, 500))
 

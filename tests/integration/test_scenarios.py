@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import scenarios, simulate, topics
-from streams.runtime import validator
+from streams import topics
+from streams.dev import scenarios, simulate
+from streams.worker.runtime import validator
 from tests.integration.harness import batched, metric, produce, read_all, stack
 
 END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time

@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import (
+from streams.aggregate.bucket import (
     GLOBAL,
     GLOBAL_HASHTAGS,
     KMV_K,
@@ -18,8 +18,8 @@ from streams.aggregate import (
     heaviest,
     merge_all,
 )
-from streams.enrich import KindIndex, build_partials
-from streams.models import Author, SocialEvent
+from streams.aggregate.build import KindIndex, build_partials
+from streams.events.model import Author, SocialEvent
 
 BUCKET_S = 60
 T0 = 1_700_000_000 - 1_700_000_000 % BUCKET_S

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Lifecycle, Policy, step
 from streams.detectors import badbuzz as BB
 from streams.detectors import influencer as I

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from streams._bench_load import Rec
-from streams._bench_report import alert_latencies
+from streams.dev._bench_load import Rec
+from streams.dev._bench_report import alert_latencies
 
 
 def _alert(watch: str, bucket: int, count: int, status: str = "open",

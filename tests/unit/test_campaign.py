@@ -12,9 +12,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams._watch_config import Watch, load_watches
-from streams.aggregate import author_hash
-from streams.campaign import (
+from streams.aggregate.bucket import author_hash
+from streams.aggregate.campaign import (
     FIRST_N,
     KMV_K,
     Affiliation,
@@ -24,7 +23,8 @@ from streams.campaign import (
     affiliation_of,
     merge_campaigns,
 )
-from streams.models import Author, SocialEvent
+from streams.events.model import Author, SocialEvent
+from streams.watches.config import Watch, load_watches
 
 WATCHES = Path(__file__).resolve().parents[2] / "streams" / "data" / "watches.toml"
 BUCKET_S = 60

@@ -82,7 +82,7 @@ def test_dashboards_only_use_catalogued_metrics() -> None:
 
 
 def test_crisis_cell_shows_alerts_as_annotations_of_the_selected_watch() -> None:
-    from streams.delivery.grafana import GrafanaConfig, annotation_payload
+    from streams.outputs.delivery.grafana import GrafanaConfig, annotation_payload
 
     doc = json.loads((ROOT / "infra/grafana/dashboards/crisis-cell.json").read_text())
     assert {v["name"] for v in doc["templating"]["list"]} == {"watch"}

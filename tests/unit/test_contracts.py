@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams import models
-from streams.aggregate import (
+from streams.aggregate.bucket import (
     FIRST_MOVERS,
     SENTIMENT_NEG,
     SENTIMENT_POS,
@@ -28,13 +27,14 @@ from streams.aggregate import (
     author_hash,
     merge_all,
 )
+from streams.aggregate.build import AUTHOR_KINDS
 from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import alert_id
-from streams.enrich import AUTHOR_KINDS
-from streams.ingest import DeadLetter, Limits, dead_letter_record, decode_record
-from streams.models import InvalidEvent, parse_event
-from streams.runtime import schema, validator
+from streams.events import model
+from streams.events.decode import DeadLetter, Limits, dead_letter_record, decode_record
+from streams.events.model import InvalidEvent, parse_event
 from streams.text.normalize import extract_hashtags, fold_tag
+from streams.worker.runtime import schema, validator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 SCHEMAS = ("social-event.v1", "alert.v1", "dead-letter.v1")
@@ -116,10 +116,10 @@ def test_invalid_event_example_rejected(name: str, path: Path) -> None:
 
 def test_model_patterns_are_the_schema_patterns() -> None:
     props = schema("social-event.v1")["properties"]
-    assert models.TS_RE.pattern == props["created_at"]["pattern"]
-    assert models.TS_RE.pattern == props["author"]["properties"]["created_at"]["pattern"]
-    assert models.PLATFORM_RE.pattern == props["platform"]["pattern"]
-    assert models.LANG_RE.pattern == props["lang"]["pattern"]
+    assert model.TS_RE.pattern == props["created_at"]["pattern"]
+    assert model.TS_RE.pattern == props["author"]["properties"]["created_at"]["pattern"]
+    assert model.PLATFORM_RE.pattern == props["platform"]["pattern"]
+    assert model.LANG_RE.pattern == props["lang"]["pattern"]
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -131,7 +131,7 @@ def test_model_patterns_are_the_schema_patterns() -> None:
     ("2024-06-03T08:12:05.5+00:00", T0 + 2 * 3600 + 12 * 60 + 5.5),
 ])
 def test_parse_ts_value(value: str, expected: float) -> None:
-    assert models.parse_ts(value, "created_at") == pytest.approx(expected, abs=1e-6)
+    assert model.parse_ts(value, "created_at") == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize(("key", "limit"), [("text", 20_000), ("id", 256)])

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.delivery import (
+from streams.outputs.delivery import (
     ChatWebhookConfig,
     ChatWebhookSink,
     GrafanaAnnotationSink,
@@ -34,8 +34,8 @@ from streams.delivery import (
     teams_messagecard_payload,
     verify,
 )
-from streams.delivery._queue import DeliveryCallbacks, backoff_s
-from streams.delivery.chat import safe_url
+from streams.outputs.delivery._queue import DeliveryCallbacks, backoff_s
+from streams.outputs.delivery.chat import safe_url
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.v1" / "valid"
 SECRET = "s3cr3t-hmac-key"

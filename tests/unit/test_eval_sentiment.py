@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.eval.sentiment import main, metrics, run, text_hash
+from streams.dev.eval.sentiment import main, metrics, run, text_hash
 
 ROWS_EN = [
     ("I love this, best purchase ever!", "positive"),

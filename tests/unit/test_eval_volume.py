@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streams.eval import volume as eval_volume
+from streams.dev.eval import volume as eval_volume
 
 SHARED_NAB = Path(__file__).resolve().parents[2] / ".." / "shared" / "eval" / "nab"
 PROFILES = {"standard", "reward_low_FP_rate", "reward_low_FN_rate"}

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.replay_offline import run_scenario
+from streams.dev.replay_offline import run_scenario
 from streams.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"

@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Lifecycle, Policy, step
 from streams.detectors import influencer as I
 

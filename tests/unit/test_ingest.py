@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.ingest import REASONS, Decoded, Limits, decode_record
-from streams.runtime import schema
+from streams.events.decode import REASONS, Decoded, Limits, decode_record
+from streams.worker.runtime import schema
 
 LIMITS = Limits()
 NOW = datetime(2024, 6, 3, 8, 0, tzinfo=UTC).timestamp()

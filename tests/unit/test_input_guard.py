@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.input_guard import BEGINNING, GRACE_S, GuardState, Observed, check, expected_next
+from streams.worker.input_guard import (
+    BEGINNING,
+    GRACE_S,
+    GuardState,
+    Observed,
+    check,
+    expected_next,
+)
 
 
 def _run(steps: list[tuple[dict[int, Observed], bool, float]]) -> list[dict[int, int]]:
@@ -98,11 +105,11 @@ class _Consumer:
 
 def test_the_worker_glue_seeks_the_skipped_partition_back_and_counts_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams import consumer_watch
-    from streams.runtime import build_runtime
     from streams.settings import Settings
+    from streams.worker import consumer_guard
+    from streams.worker.runtime import build_runtime
 
-    monkeypatch.setattr(consumer_watch, "POSITION_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(consumer_guard, "POSITION_TIMEOUT_S", 0.05)
     rt = build_runtime(Settings(), CollectorRegistry())
     rt.input_received.update({0: 27})
     rt.input_offsets.update({0: 27})  # the stage is idle
@@ -111,7 +118,7 @@ def test_the_worker_glue_seeks_the_skipped_partition_back_and_counts_it(
     async def run() -> None:
         state = GuardState()
         for now in (0.0, 5.0, 10.0, 15.0):
-            state = await consumer_watch.guard_input(consumer, rt, state, now)
+            state = await consumer_guard.guard_input(consumer, rt, state, now)
 
     asyncio.run(run())
     # p1: back to its committed offset; p2: nothing received or committed, to its earliest;

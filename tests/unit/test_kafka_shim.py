@@ -6,7 +6,7 @@ from aiokafka.structs import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.kafka_shim import corrected_end_offsets
+from streams.worker.kafka_shim import corrected_end_offsets
 
 TP0 = TopicPartition("t", 0)
 TP1 = TopicPartition("t", 1)

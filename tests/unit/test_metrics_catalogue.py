@@ -9,7 +9,7 @@ from dataclasses import fields
 from prometheus_client import CollectorRegistry
 
 from streams import __version__
-from streams.ingest import REASONS
+from streams.events.decode import REASONS
 from streams.metrics import (
     CAMPAIGN_CLASSES,
     REDIS_OPS,
@@ -17,9 +17,9 @@ from streams.metrics import (
     catalogue,
     init_build_info,
 )
-from streams.runtime import build_runtime
+from streams.outputs.sinks import OUTCOMES, build_sinks
 from streams.settings import Settings
-from streams.sinks import OUTCOMES, build_sinks
+from streams.worker.runtime import build_runtime
 
 UNBOUNDED = {"hashtag", "tag", "handle", "author", "url", "post", "post_id", "id", "text"}
 

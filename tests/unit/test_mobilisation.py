@@ -12,9 +12,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams import scenarios, simulate
-from streams.aggregate import SENTIMENT_NEG, author_hash
-from streams.campaign import (
+from streams.aggregate.bucket import SENTIMENT_NEG, author_hash
+from streams.aggregate.build import hashtags_of
+from streams.aggregate.campaign import (
     FIRST_N,
     KMV_K,
     Affiliation,
@@ -23,11 +23,11 @@ from streams.campaign import (
     merge_campaigns,
 )
 from streams.detectors import mobilisation as mob
-from streams.enrich import hashtags_of
-from streams.models import parse_event
+from streams.dev import scenarios, simulate
+from streams.events.model import parse_event
 from streams.text.normalize import fold_tag
 from streams.text.sentiment import score
-from streams.watches import WatchMatcher, load_watches
+from streams.watches.matcher import WatchMatcher, load_watches
 
 WATCHES = Path(__file__).resolve().parents[2] / "streams" / "data" / "watches.toml"
 END = datetime(2024, 3, 14, 6, tzinfo=UTC)  # the campaigns run on Wednesday 13 March

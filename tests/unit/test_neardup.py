@@ -14,8 +14,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams import _sim_text as txt
-from streams.neardup import DEFAULT_MAX_HAMMING, NearDupWindow, hamming, simhash64
+from streams.aggregate.neardup import DEFAULT_MAX_HAMMING, NearDupWindow, hamming, simhash64
+from streams.dev import _sim_text as txt
 
 K = DEFAULT_MAX_HAMMING
 VOCAB = sorted({w.strip(",.!?:;") for t in (*txt.CHATTER_FR, *txt.OUTAGE_FR, *txt.MOBILISATION,
@@ -59,7 +59,8 @@ def test_simhash_value_is_fixed_across_processes() -> None:
     import subprocess
     import sys
 
-    code = "from streams.neardup import simhash64; print(simhash64('Fiers de nos équipes #TeamSG'))"
+    code = ("from streams.aggregate.neardup import simhash64; "
+            "print(simhash64('Fiers de nos équipes #TeamSG'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"PYTHONHASHSEED": "123"})
     assert int(out.stdout) == simhash64("Fiers de nos équipes #TeamSG")

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import BucketAgg
+from streams.aggregate.bucket import BucketAgg
 from streams.detectors import volume
-from streams.pipeline import TableMemo, load_bucket
-from streams.watch_state import WatchState, close_until, early
+from streams.engine.messages import TableMemo, load_bucket
+from streams.engine.watch_state import WatchState, close_until, early
 from tests.unit.test_watch_state import CFG, POLICY, T0, B, series
 
 

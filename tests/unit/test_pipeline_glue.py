@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from streams.aggregate import BucketAgg
-from streams.pipeline import closes_bucket, partial_messages, partials_of, tick_doc
+from streams.aggregate.bucket import BucketAgg
+from streams.engine.messages import closes_bucket, partial_messages, partials_of, tick_doc
 
 
 def test_a_watermark_crossing_a_bucket_close_asks_for_a_tick() -> None:
@@ -43,9 +43,9 @@ def test_held_global_counts_equal_the_merge_of_the_partials_they_replace() -> No
 
     from prometheus_client import CollectorRegistry
 
-    from streams.aggregate import GLOBAL, merge_all
-    from streams.runtime import build_runtime
+    from streams.aggregate.bucket import GLOBAL, merge_all
     from streams.settings import Settings
+    from streams.worker.runtime import build_runtime
 
     rt = build_runtime(Settings(), CollectorRegistry())
     parts = [BucketAgg(watch=GLOBAL, bucket_start=b, count=n, max_created=b + n,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams import roster
-from streams._affiliation import affiliation_of
-from streams.runtime import build_runtime
 from streams.settings import Settings
+from streams.watches import roster
+from streams.watches.affiliation import affiliation_of
+from streams.worker.runtime import build_runtime
 
 
 def test_roster_file_is_read_folded_and_validated(tmp_path: Path) -> None:

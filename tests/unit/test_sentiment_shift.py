@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import RANK, Lifecycle, Policy, step
 from streams.detectors import sentiment_shift as S
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.sketches import SpaceSaving
+from streams.aggregate.sketches import SpaceSaving
 
 ITEMS = [f"t{i}" for i in range(12)]
 batches = st.lists(st.dictionaries(st.sampled_from(ITEMS), st.integers(1, 20), max_size=8),

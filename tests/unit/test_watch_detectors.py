@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from streams.aggregate import BucketAgg, PostRef
+from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
-from streams.watch_detectors import DetectorConfigs, DetectorStates, on_close
+from streams.engine.watch_detectors import DetectorConfigs, DetectorStates, on_close
 
 B = 60
 T0 = 1_700_000_000 - 1_700_000_000 % 86_400

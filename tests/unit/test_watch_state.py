@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from streams.aggregate import BucketAgg
+from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
-from streams.runtime import Clock
-from streams.watch_state import WatchState, close_until, early, merge_partial
+from streams.engine.watch_state import WatchState, close_until, early, merge_partial
+from streams.worker.runtime import Clock
 
 B = 60
 T0 = 1_700_000_000 - 1_700_000_000 % 86_400
@@ -182,7 +182,7 @@ def test_open_buckets_still_missing_data_do_not_fake_an_early_onset() -> None:
 
 
 def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
-    from streams.watch_state import purgeable
+    from streams.engine.watch_state import purgeable
 
     before = WatchState(watch="w", first_bucket=0, last_closed=100 * B)
     after = WatchState(watch="w", first_bucket=0, last_closed=500 * B)
@@ -196,9 +196,9 @@ def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
 def test_the_global_scope_ranks_hashtags_and_never_alerts() -> None:
     from dataclasses import replace as _replace
 
-    from streams.aggregate import GLOBAL
+    from streams.aggregate.bucket import GLOBAL
     from streams.detectors import trending
-    from streams.watch_detectors import DetectorConfigs
+    from streams.engine.watch_detectors import DetectorConfigs
 
     spike_at = 2 * 86_400 + 14 * 3600
     buckets = {b: _replace(a, watch=GLOBAL, hashtags={"rugby": 2, "new": 60 if a.count > 50

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from streams._watch_index import PhraseTrie
-from streams.watches import Watch, WatchConfigError, WatchMatcher, load_watches
+from streams.watches.index import PhraseTrie
+from streams.watches.matcher import Watch, WatchConfigError, WatchMatcher, load_watches
 
 DEFAULT_WATCHES = Path(__file__).resolve().parents[2] / "streams" / "data" / "watches.toml"
 

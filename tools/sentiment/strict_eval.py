@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from train import LABELS, design, featurise, fit, load, pseudo_rows
 
-from streams.eval.sentiment import text_hash
+from streams.dev.eval.sentiment import text_hash
 from streams.text._sentiment_data import DATA_DIR, tables
 
 

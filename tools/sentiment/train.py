@@ -24,7 +24,7 @@ from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
-from streams.eval.sentiment import text_hash
+from streams.dev.eval.sentiment import text_hash
 from streams.text._sentiment_core import analyse
 from streams.text._sentiment_data import DATA_DIR, DENSE_NAMES, EMO, tables
 

@@ -1,0 +1,1 @@
+"""Mergeable per-(watch, bucket) aggregates: buckets, campaigns, sketches, near-duplicates."""

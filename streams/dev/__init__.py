@@ -1,0 +1,1 @@
+"""Development tooling: benchmarks, simulator, scenarios, demo, replays, evaluations."""

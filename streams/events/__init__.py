@@ -1,0 +1,1 @@
+"""The event contract: the social-event model, record decoding, validation."""

@@ -1,0 +1,1 @@
+"""Where alerts and views go: Redis, delivery sinks, views and the live page."""

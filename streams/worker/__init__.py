@@ -1,0 +1,1 @@
+"""The Faust worker: the only code that imports faust (agents, timers, tables, glue)."""
