@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             spent["merge"] += t2 - t1
         t0 = time.perf_counter()
         for w in watches:
-            states[w] = mob.update(states[w], b, merged[w], per_bucket // 10,
+            states[w] = mob.fold(states[w], b, merged[w], per_bucket // 10,
                                    per_bucket // len(watches), office_bucket=True)
             signals += len(mob.evaluate(states[w]))
         spent["detector"] += time.perf_counter() - t0

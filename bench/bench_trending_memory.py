@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = T.DEFAULT
     state = T.initial_state(cfg)
     # warm the generator and the code paths so that their allocations are not counted
-    T.top(T.update(T.initial_state(cfg), T0 - 3600, bucket_counts(
+    T.top(T.fold(T.initial_state(cfg), T0 - 3600, bucket_counts(
         0, 10**6, 10, vocab, weights, 100, random.Random(0)), cfg), cfg.top_n, cfg)
     gc.collect()
     before = rss_mb()
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         distinct_seen += sum(1 for t in counts if t.startswith("once"))
         occurrences += sum(counts.values())
         t = time.perf_counter()
-        state = T.update(state, T0 + 60 * b, counts, cfg)
+        state = T.fold(state, T0 + 60 * b, counts, cfg)
         costs_ms.append((time.perf_counter() - t) * 1000.0)
         if onset_bucket is None and any(s.tag == "nouveautrend" for s in T.evaluate(state)):
             onset_bucket = b - (args.buckets - 20) + 1

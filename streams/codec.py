@@ -132,23 +132,33 @@ class _Gen:
         raise TypeError(f"codec: unsupported type {tp!r}")
 
 
-@cache
 def encoder(cls: type[T]) -> Callable[[T], Any]:
-    """The generated encode function of a dataclass."""
+    """The generated encode function of a dataclass (built on its first use)."""
+    c: Any = cls
+    return _encoder(c)
+
+
+def decoder(cls: type[T]) -> Callable[[Any], T]:
+    """The generated decode function of a dataclass (built on its first use)."""
+    c: Any = cls
+    return _decoder(c)
+
+
+@cache
+def _encoder(cls: Any) -> Callable[[Any], Any]:
     gen = _Gen(decoding=False)
     items = []
     for f, tp in _fields(cls):
         items.append(f"{f.metadata.get('key', f.name)!r}: {gen.expr(tp, 'o.' + f.name)}")
     src = "def encode(o):\n    return {" + ", ".join(items) + "}\n"
-    exec(compile(src, f"<codec encode {cls.__qualname__}>", "exec"), gen.env)  # noqa: S102
-    fn: Callable[[T], Any] = gen.env["encode"]
+    exec(compile(src, f"<codec encode {cls.__qualname__}>", "exec"), gen.env)
+    fn: Callable[[Any], Any] = gen.env["encode"]
     fn.__doc__ = f"{cls.__qualname__} -> JSON-compatible value (generated)."
     return fn
 
 
 @cache
-def decoder(cls: type[T]) -> Callable[[Any], T]:
-    """The generated decode function of a dataclass."""
+def _decoder(cls: Any) -> Callable[[Any], Any]:
     gen = _Gen(decoding=True)
     lines = ["def decode(d):", "    g = d.get"]
     args = []
@@ -168,7 +178,7 @@ def decoder(cls: type[T]) -> Callable[[Any], T]:
     lines.append(f"    return {gen.ref(cls)}({', '.join(args)})")
     gen.env["_MISSING"] = _MISSING
     src = "\n".join(lines) + "\n"
-    exec(compile(src, f"<codec decode {cls.__qualname__}>", "exec"), gen.env)  # noqa: S102
-    fn: Callable[[Any], T] = gen.env["decode"]
+    exec(compile(src, f"<codec decode {cls.__qualname__}>", "exec"), gen.env)
+    fn: Callable[[Any], Any] = gen.env["decode"]
     fn.__doc__ = f"JSON-compatible value -> {cls.__qualname__} (generated)."
     return fn

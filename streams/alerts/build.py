@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from streams.aggregate.bucket import BucketAgg, PostRef
+from streams.events.times import iso
 
 ALERT_SCHEMA = "alert.v1"
 TOP_HASHTAGS = 10
@@ -18,11 +18,6 @@ TYPE_LABELS = {
     "bad_buzz": "bad buzz",
     "mobilisation": "mobilisation",
 }
-
-
-def iso(ts: float) -> str:
-    """RFC 3339 UTC with a Z suffix."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _post(p: PostRef) -> dict[str, Any]:

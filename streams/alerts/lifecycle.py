@@ -6,13 +6,16 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-SEVERITIES = ("watch", "warning", "crisis")
-RANK = {s: i for i, s in enumerate(SEVERITIES)}
+from streams.detectors.protocol import RANK, SEVERITIES, Signal
+
+__all__ = ["RANK", "SEVERITIES", "Emission", "Incident", "Lifecycle", "Policy", "Signal", "Step",
+           "alert_id", "step"]
 
 
-def alert_id(watch: str, alert_type: str, opened_bucket: int) -> str:
-    """Deterministic incident id from (watch, type, the bucket that opened it)."""
-    return hashlib.sha256(f"{watch}|{alert_type}|{opened_bucket}".encode()).hexdigest()[:32]
+def alert_id(watch: str, name: str, opened_bucket: int) -> str:
+    """Deterministic incident id from (watch, incident name, the bucket that opened it); the
+    name is the alert type, or "type:subject" for one incident per hashtag."""
+    return hashlib.sha256(f"{watch}|{name}|{opened_bucket}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -25,18 +28,6 @@ class Policy:
     deescalate_after_s: float = 900.0
     min_update_gap_s: float = 300.0
     material_change: float = 0.5  # evidence grew by 50 % since the last emission
-
-
-@dataclass(frozen=True)
-class Observation:
-    """What a detector says about the newest bucket; None from it means normal."""
-
-    severity: str  # "" while a signal continues without a new level
-    score: float
-    value: float
-    baseline: float
-    bucket_ts: int
-    onset: bool
 
 
 @dataclass(frozen=True)
@@ -87,7 +78,7 @@ class Emission:
     reason: str
     opened_bucket: int
     event_ts: float
-    observation: Observation | None
+    signal: Signal | None  # None for a resolution
 
 
 @dataclass(frozen=True)
@@ -100,21 +91,22 @@ class Step:
 
 
 def _emit(inc: Incident, status: str, reason: str, ts: float,
-          obs: Observation | None) -> Emission:
+          obs: Signal | None) -> Emission:
     return Emission(inc.alert_id, status, inc.severity, inc.sequence, reason, inc.opened_bucket,
                     ts, obs)
 
 
-def step(lc: Lifecycle, watch: str, alert_type: str, obs: Observation | None, ts: float,
+def step(lc: Lifecycle, watch: str, name: str, obs: Signal | None, ts: float,
          policy: Policy) -> Step:
-    """Advance one (watch, type) lifecycle to event time ts given the newest observation."""
+    """Advance one incident lifecycle (name: see alert_id) to event time ts given the newest
+    signal (None: normal)."""
     inc = lc.incident
     if inc is None:
         if obs is None or not (obs.onset or obs.severity):  # a new report opens
             return Step(lc)
         if ts < lc.cooldown_until:
             return Step(lc, suppressed="cooldown")
-        inc = Incident(alert_id(watch, alert_type, obs.bucket_ts), obs.bucket_ts, obs.severity,
+        inc = Incident(alert_id(watch, name, obs.bucket_ts), obs.bucket_ts, obs.severity,
                        0, ts, obs.value, obs.value)
         return Step(replace(lc, incident=inc), _emit(inc, "open", "onset", ts, obs))
     if obs is None:

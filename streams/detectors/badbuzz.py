@@ -1,10 +1,12 @@
 """Bad-buzz score: one explained incident score in [0, 1] per watch and closed bucket.
 
 Pure, driven once per closed bucket *after* the volume, sentiment-shift and influencer
-detectors: ``inputs(agg, volume_state, shift_state, influencer_state, ts)`` gathers what they
-say, ``update(state, inputs, ts, cfg)`` returns a new frozen state, ``evaluate(state, cfg)`` the
-signal with its per-component contributions and ``observe(state, cfg)`` the lifecycle's
-``Observation`` (alert type ``bad_buzz``).  O(1) per bucket.
+detectors, whose states of the same bucket it READS from the bucket view (the detector
+protocol's ``update(state, bucket, ts, cfg)``): ``inputs(agg, volume_state, shift_state,
+influencer_state, ts, cfg)`` gathers what they say, ``fold(state, inputs, ts, cfg)`` returns
+a new frozen state, ``evaluate(state, cfg)`` the signal with its per-component contributions
+and ``observe(state, cfg)`` the lifecycle's ``Signal`` (alert type ``bad_buzz``).  O(1) per
+bucket.
 
 Score = sum of weight x part, each part in [0, 1] and the weights summing to 1, so the
 contributions (``components``) add up to the score and explain it:
@@ -28,10 +30,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
-from streams.alerts.lifecycle import SEVERITIES, Observation
-from streams.detectors import influencer, sentiment_shift, volume
+from streams.detectors import influencer, sentiment_shift, volume, volume_spike
+from streams.detectors.protocol import SEVERITIES, BucketView, Signal
 
 ALERT_TYPE = "bad_buzz"
+NAME = "buzz"
+READS: tuple[str, ...] = (volume_spike.NAME, sentiment_shift.NAME, influencer.NAME)
+PER_SUBJECT = False
 COMPONENTS = ("volume", "sentiment", "amplification", "joiners")
 
 
@@ -57,6 +62,9 @@ class BadBuzzConfig:
     crisis_score: float = 0.65
     hysteresis: float = 0.08
     release_half_life_s: float = 900.0
+    # what the detectors it reads count as warm: their own settings, given here
+    volume_warmup_s: float = volume.DEFAULT.warmup_s
+    shift: sentiment_shift.SentimentShiftConfig = sentiment_shift.DEFAULT
 
 
 DEFAULT = BadBuzzConfig()
@@ -135,19 +143,17 @@ def _clamp01(x: float) -> float:
 
 
 def inputs(agg: BucketAgg, vs: volume.VolumeState, ss: sentiment_shift.SentimentShiftState,
-           inf: influencer.InfluencerState, ts: float, cfg: BadBuzzConfig = DEFAULT,
-           volume_cfg: volume.VolumeConfig = volume.DEFAULT,
-           shift_cfg: sentiment_shift.SentimentShiftConfig = sentiment_shift.DEFAULT
+           inf: influencer.InfluencerState, ts: float, cfg: BadBuzzConfig = DEFAULT
            ) -> BuzzInputs:
     """Gather the detectors' view of bucket agg (all already updated with it)."""
     warm = (vs.first_ts is not None and vs.last_ts is not None
-            and vs.last_ts - vs.first_ts >= volume_cfg.warmup_s)
+            and vs.last_ts - vs.first_ts >= cfg.volume_warmup_s)
     ratio, excess = 1.0, 0.0
     if warm and vs.ev_count and vs.ev_mean and vs.ev_mean[0] > 0.0:
         ratio, excess = vs.ev_count[0] / vs.ev_mean[0], vs.ev_count[0] - vs.ev_mean[0]
     return BuzzInputs(
         volume_ratio=ratio, volume_excess=excess, volume_z=vs.z if warm else 0.0,
-        sentiment_z=sentiment_shift.shift_z(ss, shift_cfg),
+        sentiment_z=sentiment_shift.shift_z(ss, cfg.shift),
         joiner_impact=influencer.engaged_impact(inf, ts, cfg.joiner_half_life_s),
         posts=float(agg.count), interactions=float(agg.reposts + agg.replies))
 
@@ -197,8 +203,17 @@ def _level_of(score: float, cfg: BadBuzzConfig) -> int:
     return sum(1 for t in thresholds if score >= t)
 
 
-def update(state: BadBuzzState, x: BuzzInputs, ts: float, cfg: BadBuzzConfig = DEFAULT
+def update(state: BadBuzzState, bucket: BucketView, ts: float, cfg: BadBuzzConfig = DEFAULT
            ) -> BadBuzzState:
+    """Score the closed bucket starting at ts from what the detectors it reads derived."""
+    d = bucket.derived
+    x = inputs(bucket.agg, d[volume_spike.NAME], d[sentiment_shift.NAME], d[influencer.NAME],
+               ts, cfg)
+    return fold(state, x, ts, cfg)
+
+
+def fold(state: BadBuzzState, x: BuzzInputs, ts: float, cfg: BadBuzzConfig = DEFAULT
+         ) -> BadBuzzState:
     """Score the closed bucket starting at ts (POSIX seconds) from the detectors' inputs."""
     if not math.isfinite(ts) or (state.last_ts is not None and ts <= state.last_ts):
         return state  # duplicate or late bucket: already scored
@@ -239,10 +254,21 @@ def evaluate(state: BadBuzzState, cfg: BadBuzzConfig = DEFAULT) -> BuzzSignal | 
         onset_ts=state.onset_ts if state.onset_ts is not None else state.last_ts)
 
 
-def observe(state: BadBuzzState, cfg: BadBuzzConfig = DEFAULT) -> Observation | None:
+def observe(state: BadBuzzState, cfg: BadBuzzConfig = DEFAULT) -> list[Signal]:
     """The lifecycle's view: value = score, baseline = the watch threshold."""
     sig = evaluate(state, cfg)
     if sig is None:
-        return None
-    return Observation(sig.severity, sig.score, sig.score, cfg.watch_score, int(sig.bucket_ts),
-                       sig.onset)
+        return []
+    return [Signal(ALERT_TYPE, None, sig.severity, sig.score, sig.score, cfg.watch_score,
+                   int(sig.bucket_ts), sig.onset, _components(sig))]
+
+
+def _components(sig: BuzzSignal) -> dict[str, Any]:
+    return {"components": {k: round(v, 4) for k, v in sig.components.items()}}
+
+
+def describe(state: BadBuzzState, subject: str | None = None, cfg: BadBuzzConfig = DEFAULT
+             ) -> dict[str, Any]:
+    """The score's components while the watch is not normal."""
+    sig = evaluate(state, cfg)
+    return {} if sig is None else _components(sig)

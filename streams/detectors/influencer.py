@@ -1,10 +1,11 @@
 """Influencer-engaged detector: a listed or high-reach author posts negatively about a watch.
 
-Pure, driven once per closed bucket: ``update(state, agg, ts, cfg)`` looks at the bucket's top
-posts and first movers (``PostRef`` with author kind, followers and sentiment),
-``evaluate(state)`` returns the new engagements of that bucket and ``observe(state, cfg)`` the
-lifecycle's ``Observation``.  O(1) per bucket: at most 5 + 5 posts are read and the state keeps
-a bounded set of recently signalled authors.
+Pure, driven once per closed bucket (the detector protocol):
+``update(state, bucket, ts, cfg)`` looks at the bucket's top posts and first movers
+(``PostRef`` with author kind, followers and sentiment), ``evaluate(state)`` returns the new
+engagements of that bucket and ``observe(state, cfg)`` the lifecycle's ``Signal``.  O(1) per
+bucket: at most 5 + 5 posts are read and the state keeps a bounded set of recently signalled
+authors.
 
 - Eligible: a listed author (kind journalist / media / institution, from the watch's list),
   any author with at least ``high_reach_followers``, or a verified one with at least
@@ -22,8 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from streams.aggregate.bucket import SENTIMENT_NEG, BucketAgg, PostRef
-from streams.alerts.lifecycle import RANK, Observation
+from streams.aggregate.bucket import SENTIMENT_NEG, PostRef
 from streams.detectors._authors import (
     evidence_posts,
     fold_handle,
@@ -31,8 +31,12 @@ from streams.detectors._authors import (
     post_to_list,
     reach_factor,
 )
+from streams.detectors.protocol import RANK, BucketView, Signal
 
 ALERT_TYPE = "influencer_engaged"
+NAME = "influencer"
+READS: tuple[str, ...] = ()
+PER_SUBJECT = False
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,12 @@ def _severity(post: PostRef, cfg: InfluencerConfig) -> str:
     return "warning" if post.kind in cfg.listed_kinds else "watch"
 
 
-def update(state: InfluencerState, agg: BucketAgg, ts: float,
+def update(state: InfluencerState, bucket: BucketView, ts: float,
            cfg: InfluencerConfig = DEFAULT) -> InfluencerState:
-    """Add the closed bucket agg starting at ts (POSIX seconds)."""
+    """Add the closed bucket starting at ts (POSIX seconds)."""
     if state.last_ts is not None and ts <= state.last_ts:
         return state  # duplicate or late bucket: already accounted for
+    agg = bucket.agg
     keep_s = max(cfg.cooldown_s, cfg.crisis_window_s)
     last: dict[str, tuple[float, float]] = {a: (t, i) for a, t, i in state.recent
                                             if ts - t < keep_s}
@@ -183,12 +188,19 @@ def evaluate(state: InfluencerState) -> tuple[InfluencerSignal, ...]:
     return state.signals
 
 
-def observe(state: InfluencerState, cfg: InfluencerConfig = DEFAULT) -> Observation | None:
-    """The lifecycle's view: an observation when someone new engaged in this bucket."""
+def observe(state: InfluencerState, cfg: InfluencerConfig = DEFAULT) -> list[Signal]:
+    """The lifecycle's view: a signal when someone new engaged in this bucket."""
     if not state.signals or state.last_ts is None:
-        return None
-    return Observation(state.severity, state.score, float(state.engaged), 0.0,
-                       int(state.last_ts), True)
+        return []
+    return [Signal(ALERT_TYPE, None, state.severity, state.score, float(state.engaged), 0.0,
+                   int(state.last_ts), True, describe(state, None))]
+
+
+def describe(state: InfluencerState, subject: str | None = None, cfg: Any = None
+             ) -> dict[str, Any]:
+    """Who engaged in the newest bucket (none after it)."""
+    return {"authors": [{"author": s.author, "kind": s.kind, "followers": s.followers,
+                         "severity": s.severity} for s in state.signals]}
 
 
 def engaged_impact(state: InfluencerState, ts: float, half_life_s: float) -> float:

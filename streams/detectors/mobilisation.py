@@ -1,9 +1,11 @@
 """Mobilisation detector: track hashtag campaigns of a watch, explain and classify them.
 
-Pure and streaming, one ``MobilisationState`` per watch.  ``update(state, bucket_ts, campaigns,
+Pure and streaming, one ``MobilisationState`` per watch.  ``fold(state, bucket_ts, campaigns,
 negative_posts, watch_posts, cfg)`` folds one closed bucket (its merged ``CampaignAgg`` per tag
-and the watch's negative / total posts); ``evaluate(state, cfg)`` lists the tracked campaigns
-with their class, confidence, features and share of voice against the negative buzz.
+and the watch's negative / total posts; the detector protocol's ``update(state, bucket, ts,
+cfg)`` takes them from the bucket view, with its office hours); ``evaluate(state, cfg)`` lists
+the tracked campaigns with their class, confidence, features and share of voice against the
+negative buzz, and ``observe(state, cfg)`` signals the alerting ones, one per hashtag.
 
 - A tag is *tracked* (its features accumulate) from the first bucket where it has
   ``track_bucket_posts`` posts, so the first posts of a campaign are in its episode; it is a
@@ -25,15 +27,20 @@ from typing import Any
 
 from streams.aggregate.campaign import MAX_CAMPAIGN_TAGS, CampaignAgg
 from streams.aggregate.neardup import DEFAULT_MAX_HAMMING, NearDupWindow
-from streams.alerts.lifecycle import Observation
 from streams.detectors._mobilisation_rules import Classification, Reason, classify
 from streams.detectors._mobilisation_rules import episode_features as _episode_features
+from streams.detectors.protocol import BucketView, Signal
+from streams.events.times import iso
 
 ALERT_TYPE = "mobilisation"
+NAME = "mob"
+READS: tuple[str, ...] = ()
+PER_SUBJECT = True
 ALERTING = ("employee_mobilisation", "coordinated_inauthentic")
-__all__ = ["ALERT_TYPE", "CampaignSignal", "Classification", "MobilisationConfig",
-           "MobilisationState", "Reason", "Track", "classify", "evaluate", "features",
-           "initial_state", "update"]
+__all__ = ["ALERT_TYPE", "NAME", "PER_SUBJECT", "READS", "CampaignSignal", "Classification",
+           "MobilisationConfig", "MobilisationState", "Reason", "Track", "campaign_details",
+           "classify", "describe", "evaluate", "features", "fold", "initial_state", "observe",
+           "update"]
 
 
 @dataclass(frozen=True)
@@ -192,9 +199,17 @@ def _advance(track: Track, state: MobilisationState, bucket_ts: float,
                    confidence=c.confidence, alert_since=alert_since, computed=(f, c))
 
 
-def update(state: MobilisationState, bucket_ts: float, campaigns: Mapping[str, CampaignAgg],
-           negative_posts: int, watch_posts: int, cfg: MobilisationConfig = DEFAULT, *,
-           office_bucket: bool | None = None) -> MobilisationState:
+def update(state: MobilisationState, bucket: BucketView, ts: float,
+           cfg: MobilisationConfig = DEFAULT) -> MobilisationState:
+    """Fold the closed bucket starting at ts: its campaigns, negative and total posts."""
+    agg = bucket.agg
+    return fold(state, ts, agg.campaigns, agg.negative, agg.count, cfg,
+                office_bucket=bucket.office_hours)
+
+
+def fold(state: MobilisationState, bucket_ts: float, campaigns: Mapping[str, CampaignAgg],
+         negative_posts: int, watch_posts: int, cfg: MobilisationConfig = DEFAULT, *,
+         office_bucket: bool | None = None) -> MobilisationState:
     """Fold one closed bucket of the watch; office_bucket: is bucket_ts in its office hours."""
     if state.last_ts is not None and bucket_ts <= state.last_ts:
         return state  # a bucket already folded (redelivery) changes nothing
@@ -265,14 +280,30 @@ class CampaignSignal:
     bucket_ts: int
     onset: bool  # the first bucket of this alerting episode
 
-    def observation(self) -> Observation | None:
-        """The lifecycle Observation of an alerting signal (None when not alerting)."""
+    def signal(self) -> Signal | None:
+        """The lifecycle signal of an alerting campaign (None when not alerting)."""
         if not self.alert:
             return None
-        return Observation(self.severity, self.classification.confidence,
-                           float(self.features.get("window_posts") or 0.0),
-                           float(self.features.get("window_negative_posts") or 0.0),
-                           self.bucket_ts, self.onset)
+        return Signal(ALERT_TYPE, self.tag, self.severity, self.classification.confidence,
+                      float(self.features.get("window_posts") or 0.0),
+                      float(self.features.get("window_negative_posts") or 0.0),
+                      self.bucket_ts, self.onset, campaign_details(self))
+
+
+def campaign_details(sig: CampaignSignal) -> dict[str, Any]:
+    """A classified campaign, explained: class, confidence, the evidence, share of voice."""
+    c = sig.classification
+    return {
+        "class": c.cls, "confidence": round(c.confidence, 4),
+        "scores": {k: round(v, 4) for k, v in c.scores.items()},
+        "reasons": [{"class": r.cls, "feature": r.feature, "value": round(r.value, 4),
+                     "threshold": r.threshold, "contribution": round(r.contribution, 4)}
+                    for r in c.reasons],
+        "features": dict(sig.features), "posts": sig.posts,
+        "first_seen": iso(sig.first_seen_ts), "share_of_voice": sig.share_of_voice,
+        "outweighs_negative_since": None if sig.outweighs_since is None
+        else iso(sig.outweighs_since),
+    }
 
 
 def _severity(cls: str, f: Mapping[str, float | None], cfg: MobilisationConfig) -> str:
@@ -305,3 +336,17 @@ def evaluate(state: MobilisationState, cfg: MobilisationConfig = DEFAULT
             tr.outweighs_since, alert, _severity(c.cls, f, cfg) if alert else "", int(ts),
             alert and tr.alert_since == ts))
     return sorted(out, key=lambda s: (-s.posts, s.tag))
+
+
+def observe(state: MobilisationState, cfg: MobilisationConfig = DEFAULT) -> list[Signal]:
+    """One signal per alerting campaign (employee or coordinated), busiest first."""
+    return [sig for c in evaluate(state, cfg) if (sig := c.signal()) is not None]
+
+
+def describe(state: MobilisationState, subject: str | None, cfg: MobilisationConfig = DEFAULT
+             ) -> dict[str, Any]:
+    """The campaign's classification and evidence while it is tracked (any class)."""
+    for c in evaluate(state, cfg):
+        if c.tag == subject:
+            return campaign_details(c)
+    return {}

@@ -1,8 +1,9 @@
 """Sentiment-shift detector: a watch's negative share or mean sentiment leaves its own baseline.
 
-Pure and streaming, driven once per closed bucket: ``update(state, agg, ts, cfg)`` returns a new
-frozen state, ``evaluate(state, cfg)`` reads the signal of the bucket just added and
-``observe(state, cfg)`` turns it into the lifecycle's ``Observation``.  O(1) per bucket: the
+Pure and streaming, driven once per closed bucket (the detector protocol):
+``update(state, bucket, ts, cfg)`` returns a new frozen state, ``evaluate(state, cfg)`` reads
+the signal of the bucket just added and ``observe(state, cfg)`` turns it into the lifecycle's
+``Signal``.  O(1) per bucket: the
 baseline is a set of exponentially weighted sums and the recent window a ring of at most
 ``window_s / bucket`` bucket summaries.
 
@@ -30,9 +31,12 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
-from streams.alerts.lifecycle import Observation
+from streams.detectors.protocol import BucketView, Signal
 
 ALERT_TYPE = "sentiment_shift"
+NAME = "shift"
+READS: tuple[str, ...] = ()
+PER_SUBJECT = False
 HOUR_S = 3600.0
 # ring entry: (bucket ts, scored posts, negative posts, sentiment sum, weight, negative weight,
 # sum of squared weights) -- the last one gives Kish's effective sample size under reach weights
@@ -237,11 +241,12 @@ def _learn(state: SentimentShiftState, e: Entry, dt: float, shifted: bool,
                    sent_var=sent_var)
 
 
-def update(state: SentimentShiftState, agg: BucketAgg, ts: float,
+def update(state: SentimentShiftState, bucket: BucketView, ts: float,
            cfg: SentimentShiftConfig = DEFAULT) -> SentimentShiftState:
-    """Add the closed bucket agg starting at ts (POSIX seconds)."""
+    """Add the closed bucket starting at ts (POSIX seconds)."""
     if not math.isfinite(ts) or (state.last_ts is not None and ts <= state.last_ts):
         return state  # duplicate or late bucket: already accounted for
+    agg = bucket.agg
     dt = cfg.bucket_s if state.last_ts is None else ts - state.last_ts
     first_ts = ts if state.first_ts is None else state.first_ts
     e = _entry(agg, ts, cfg)
@@ -298,15 +303,20 @@ def evaluate(state: SentimentShiftState, cfg: SentimentShiftConfig = DEFAULT
         onset_ts=state.onset_ts if state.onset_ts is not None else state.last_ts)
 
 
-def observe(state: SentimentShiftState, cfg: SentimentShiftConfig = DEFAULT
-            ) -> Observation | None:
-    """The lifecycle's view of the newest bucket; None means back to normal."""
+def observe(state: SentimentShiftState, cfg: SentimentShiftConfig = DEFAULT) -> list[Signal]:
+    """The lifecycle's view of the newest bucket; empty means back to normal."""
     sig = evaluate(state, cfg)
     if sig is not None:
-        return Observation(sig.severity, sig.score, sig.share, sig.baseline_share,
-                           int(sig.bucket_ts), sig.onset)
+        return [Signal(ALERT_TYPE, None, sig.severity, sig.score, sig.share, sig.baseline_share,
+                       int(sig.bucket_ts), sig.onset, {})]
     if state.active and state.last_ts is not None and state.z >= cfg.rearm_z:
         # still shifted but below the onset level: the incident keeps its severity
-        return Observation("", score_of(state.z, cfg), state.share, state.baseline_share,
-                           int(state.last_ts), False)
-    return None
+        return [Signal(ALERT_TYPE, None, "", score_of(state.z, cfg), state.share,
+                       state.baseline_share, int(state.last_ts), False, {})]
+    return []
+
+
+def describe(state: SentimentShiftState, subject: str | None, cfg: Any = None
+             ) -> dict[str, Any]:
+    """The shift's figures are the signal's value and baseline: nothing more to add."""
+    return {}

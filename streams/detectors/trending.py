@@ -1,10 +1,13 @@
 """Trending-hashtag detector: growth of a hashtag against its own baseline and the scope rhythm.
 
 Pure and streaming, one ``TrendState`` per scope (global, or one watch fed with that watch's
-bucket hashtag counts).  ``update(state, bucket_ts, counts, cfg)`` folds one closed bucket,
-``top(state, n, cfg)`` ranks the current trends and ``evaluate(state, watch_tags, cfg)`` lists
-the hashtags that started trending in that bucket.  Memory is O(recent_k + baseline_k) per scope
-whatever the number of distinct hashtags, and every parameter is in seconds.
+bucket hashtag counts).  ``fold(state, bucket_ts, counts, cfg)`` folds one closed bucket
+(the detector protocol's ``update(state, bucket, ts, cfg)`` with the bucket's hashtags),
+``top(state, n, cfg)`` ranks the current trends, ``evaluate(state, watch_tags, cfg)`` lists
+the hashtags that started trending in that bucket and ``observe(state, cfg)`` gives the
+lifecycle one signal per hashtag that starts or goes on trending.  Memory is
+O(recent_k + baseline_k) per scope whatever the number of distinct hashtags, and every
+parameter is in seconds.
 
 - Two decayed Space-Saving sketches: *recent* counts (mean lifetime ``window_s``, ~ the count
   of the last window) and *baseline* counts (half-life ``baseline_half_life_s``).  Each item's
@@ -33,10 +36,15 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from streams.aggregate.sketches import SpaceSaving
-from streams.alerts.lifecycle import Observation
+from streams.codec import TRANSIENT
 from streams.detectors._volume_math import overdispersed_z
+from streams.detectors.protocol import BucketView, Signal
 
 ALERT_TYPE = "trending_hashtag"
+NAME = "trend"
+READS: tuple[str, ...] = ()
+PER_SUBJECT = True
+DETAIL_TAGS = 5  # the watch's top hashtags shown with a trending alert
 HOUR_S = 3600.0
 
 
@@ -96,10 +104,10 @@ class TrendSignal:
     ratio: float
     z: float
 
-    def observation(self) -> Observation:
-        """The lifecycle Observation of this signal."""
-        return Observation(self.severity, self.score, self.value, self.baseline, self.bucket_ts,
-                           self.onset)
+    def signal(self) -> Signal:
+        """The lifecycle signal of this onset (without the detector's details)."""
+        return Signal(ALERT_TYPE, self.tag, self.severity, self.score, self.value, self.baseline,
+                      self.bucket_ts, self.onset)
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,9 @@ class TrendState:
     # tag -> (candidate since, below leave_score since or None, trending?)
     status: Mapping[str, tuple[float, float | None, bool]] = field(default_factory=dict)
     onsets: tuple[TrendingTag, ...] = ()  # hashtags that started trending in the last bucket
+    # the ranking of these very sketches under a config, as fold computed it (not state)
+    ranked: tuple[TrendConfig, tuple[tuple[str, float, float, float, float], ...]] | None = field(
+        default=None, compare=False, repr=False, metadata=TRANSIENT)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible dict."""
@@ -206,8 +217,14 @@ def _exposure(prev_s: float, dt: float, step_s: float, tau_s: float) -> float:
     return prev_s * _decay(dt, tau_s) + added
 
 
-def update(state: TrendState, bucket_ts: float, counts: Mapping[str, int | float],
-           cfg: TrendConfig = DEFAULT) -> TrendState:
+def update(state: TrendState, bucket: BucketView, ts: float, cfg: TrendConfig = DEFAULT
+           ) -> TrendState:
+    """Fold the closed bucket starting at ts with its hashtag counts."""
+    return fold(state, ts, bucket.agg.hashtags, cfg)
+
+
+def fold(state: TrendState, bucket_ts: float, counts: Mapping[str, int | float],
+         cfg: TrendConfig = DEFAULT) -> TrendState:
     """Fold the closed bucket starting at bucket_ts (POSIX s) with its hashtag counts."""
     if not math.isfinite(bucket_ts):
         return state
@@ -229,13 +246,15 @@ def update(state: TrendState, bucket_ts: float, counts: Mapping[str, int | float
     new = replace(state, last_ts=bucket_ts, bucket_s=bucket_s, recent=recent, base=base,
                   recent_sq=recent_sq,
                   recent_exposure_s=_exposure(state.recent_exposure_s, dt, step_s, tau_recent),
-                  base_exposure_s=_exposure(state.base_exposure_s, dt, step_s, tau_base))
+                  base_exposure_s=_exposure(state.base_exposure_s, dt, step_s, tau_base),
+                  ranked=None)
     return _transitions(new, bucket_ts, step_s, cfg)
 
 
 def _transitions(state: TrendState, ts: float, step_s: float, cfg: TrendConfig) -> TrendState:
     """Apply the enter/leave hysteresis and record the onsets of this bucket."""
-    scores = {r[0]: r for r in _ranked(state, cfg)}
+    ranked = _ranked(state, cfg)
+    scores = {r[0]: r for r in ranked}
     status: dict[str, tuple[float, float | None, bool]] = {}
     onsets: list[TrendingTag] = []
     for tag, (since, below, trending) in state.status.items():
@@ -262,7 +281,7 @@ def _transitions(state: TrendState, ts: float, step_s: float, cfg: TrendConfig) 
             onsets.append(TrendingTag(tag, count, mu, score, 0, count / max(mu, 1e-9), z, True))
     onsets.sort(key=lambda o: (-o.score, o.tag))
     return replace(state, status=status, onsets=tuple(
-        replace(o, rank=i + 1) for i, o in enumerate(onsets)))
+        replace(o, rank=i + 1) for i, o in enumerate(onsets)), ranked=(cfg, tuple(ranked)))
 
 
 def top(state: TrendState, n: int | None = None, cfg: TrendConfig = DEFAULT
@@ -270,7 +289,10 @@ def top(state: TrendState, n: int | None = None, cfg: TrendConfig = DEFAULT
     """The n (default cfg.top_n, never more) best trends now, ranked by trend score."""
     n = cfg.top_n if n is None else min(n, cfg.top_n)
     out = []
-    for i, (tag, count, mu, z, score) in enumerate(_ranked(state, cfg)[:max(n, 0)]):
+    cached = state.ranked
+    rows = cached[1] if cached is not None and (cached[0] is cfg or cached[0] == cfg) \
+        else _ranked(state, cfg)
+    for i, (tag, count, mu, z, score) in enumerate(rows[:max(n, 0)]):
         trending = state.status.get(tag, (0.0, None, False))[2]
         out.append(TrendingTag(tag, count, mu, score, i + 1, count / max(mu, 1e-9), z,
                                trending))
@@ -292,21 +314,41 @@ def evaluate(state: TrendState, watch_tags: frozenset[str] | None = None,
             for o in state.onsets if watch_tags is None or o.tag in watch_tags]
 
 
-def tag_observation(state: TrendState, tag: str, cfg: TrendConfig = DEFAULT
-                    ) -> Observation | None:
-    """The lifecycle Observation of one hashtag: onset, continuing trend, or None (over)."""
+def tag_signal(state: TrendState, tag: str, cfg: TrendConfig = DEFAULT,
+               details: Mapping[str, Any] | None = None) -> Signal | None:
+    """The lifecycle signal of one hashtag: onset, continuing trend, or None (over)."""
     if state.last_ts is None:
         return None
     ts = int(state.last_ts)
     for o in state.onsets:
         if o.tag == tag:
-            return Observation(severity_of(o.score, cfg), o.score, o.count, o.baseline, ts, True)
+            return Signal(ALERT_TYPE, tag, severity_of(o.score, cfg), o.score, o.count,
+                          o.baseline, ts, True, details)
     status = state.status.get(tag)
     if status is None or not status[2]:
         return None
     if tag not in state.recent:
-        return Observation("", 0.0, 0.0, 0.0, ts, False)
+        return Signal(ALERT_TYPE, tag, "", 0.0, 0.0, 0.0, ts, False, details)
     count, mu, _, score = _score(state, tag, cfg)
     # below leave_score it is still trending during the grace period: the lifecycle's own
     # resolve_after_s then closes it once the detector drops the hashtag
-    return Observation("", score, count, mu, ts, False)
+    return Signal(ALERT_TYPE, tag, "", score, count, mu, ts, False, details)
+
+
+def observe(state: TrendState, cfg: TrendConfig = DEFAULT) -> list[Signal]:
+    """One signal per hashtag that started trending in the newest bucket (strongest first),
+    then one per hashtag still trending."""
+    if state.last_ts is None or not state.status:
+        return []
+    details = describe(state, None, cfg)
+    tags = [o.tag for o in state.onsets]
+    tags += [t for t, (_, _, trending) in state.status.items() if trending and t not in tags]
+    return [s for t in tags if (s := tag_signal(state, t, cfg, details)) is not None]
+
+
+def describe(state: TrendState, subject: str | None = None, cfg: TrendConfig = DEFAULT
+             ) -> dict[str, Any]:
+    """The scope's top trends now (the hashtag of the incident is the alert's subject)."""
+    return {"hashtags": [{"tag": t.tag, "count": round(t.count, 1),
+                          "baseline": round(t.baseline, 2), "score": round(t.score, 3),
+                          "trending": t.trending} for t in top(state, DETAIL_TAGS, cfg)]}

@@ -22,11 +22,12 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg
 from streams.engine import ingest as _ingest_stage
 from streams.engine import messages as pipeline
 from streams.engine.ingest import account, process_record
-from streams.engine.watch_state import Fired, WatchState, purgeable
+from streams.engine.watch import Fired, Suppressed, WatchState, purgeable
 from streams.outputs.views import redis_view
 from streams.settings import Settings
 from streams.worker.runtime import Runtime, build_runtime
@@ -86,7 +87,8 @@ class _Table(dict[Any, Any]):
         self._decode = decode
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, orjson.dumps(value.to_dict()))
+        super().__setitem__(key, codec.dumps(value) if isinstance(value, WatchState)
+                            else orjson.dumps(value.to_dict()))
 
     def get(self, key: Any, default: Any = None) -> Any:
         raw = super().get(key)
@@ -111,15 +113,14 @@ class _Driver:
     def emit(self, fired: tuple[Fired, ...]) -> None:
         for doc in pipeline.alerts_for(self.rt, fired, self.clock()):
             if doc["dedup_key"] in self.ledger:
-                self._suppressed(doc["watch"]["id"], (f"{doc['type']}:dedup",))
+                self._suppressed(doc["watch"]["id"], (Suppressed(doc["type"], "dedup"),))
                 continue
             self.ledger.add(doc["dedup_key"])
             self.run.alerts.append(doc)
 
-    def _suppressed(self, watch: str, reasons: tuple[str, ...]) -> None:
-        for r in reasons:
-            kind, _, reason = r.rpartition(":")
-            key = f"{watch}/{kind or 'volume_spike'}/{reason}"
+    def _suppressed(self, watch: str, held: tuple[Suppressed, ...]) -> None:
+        for s in held:
+            key = f"{watch}/{s.alert_type}/{s.reason}"
             self.run.suppressed[key] = self.run.suppressed.get(key, 0) + 1
 
     def apply(self, partial: BucketAgg, part: int) -> None:

@@ -48,7 +48,7 @@ def process_record(rt: Runtime, value: bytes | None, partition: int, offset: int
         by_label[k2] = by_label.get(k2, 0) + n
     partials = build_partials(decoded.events, rt.match, rt.kinds, rt.settings.bucket_s,
                               arrival_s, {str(partition): offset}, rt.scorer,
-                              rt.campaign_builder(), everyone=rt.detector_cfgs is not None)
+                              rt.campaign_builder(), everyone=not rt.loop.detectors.volume_only)
     held = tuple(p for p in partials if p.watch == GLOBAL)
     watched = [p for p in partials if p.watch != GLOBAL]
     dead = tuple(dead_letter_record(d, topics.EVENTS.name, partition, offset, wall)

@@ -10,17 +10,11 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from streams import topics
+from streams import codec, topics
 from streams.aggregate.bucket import BucketAgg
 from streams.alerts.build import build_alert
-from streams.engine.watch_state import (
-    Fired,
-    Outcome,
-    WatchState,
-    close_until,
-    early,
-    merge_partial,
-)
+from streams.engine.loop import close_until, early
+from streams.engine.watch import Fired, WatchState, WatchStep, merge_partial
 from streams.events.decode import DeadLetter, dead_letter_record
 from streams.outputs.views import gauges
 from streams.worker.runtime import Runtime, validator
@@ -103,7 +97,7 @@ def _doc(raw: Any) -> Any:
 def load_state(raw: bytes | None) -> WatchState | None:
     """Decode a watch-state table value (None for a missing or deleted key)."""
     doc = _doc(raw)
-    return None if doc is None else WatchState.from_dict(doc)
+    return None if doc is None else codec.decode(WatchState, doc)
 
 
 def load_bucket(raw: bytes | None) -> BucketAgg | None:
@@ -156,7 +150,7 @@ class TableMemo(Generic[T]):
 def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState | None,
                current: BucketAgg | None, count_of: Callable[[int], int] | None = None,
                memo: dict[str, Any] | None = None,
-               ) -> tuple[WatchState, BucketAgg | None, Outcome | None, dict[str, Any] | None]:
+               ) -> tuple[WatchState, BucketAgg | None, WatchStep | None, dict[str, Any] | None]:
     """Merge one partial; return (state, merged bucket or None, early outcome, late DLQ doc)."""
     m = rt.metrics
     if ws is None:
@@ -175,8 +169,7 @@ def on_partial(rt: Runtime, partial: BucketAgg, partition: int, ws: WatchState |
         m.partials_duplicate.inc()
         return ws, None, None, None
     m.partials_in.inc()
-    outcome = early(ws, merged, rt.settings.bucket_s, rt.policy, rt.volume_cfg, count_of,
-                    memo)
+    outcome = early(ws, merged, rt.loop, count_of, memo)
     return outcome.state, merged, outcome, None
 
 
@@ -184,7 +177,7 @@ PUBLISH_EVERY_S = 1.0  # gauges and the Redis view of a watch, at most this ofte
 
 
 def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
-            get: Callable[[int], BucketAgg | None]) -> tuple[Outcome, bool]:
+            get: Callable[[int], BucketAgg | None]) -> tuple[WatchStep, bool]:
     """Close the due buckets of one watch against its partition's watermark.
 
     Also says whether to publish the watch's view now: a replay closes buckets many times a
@@ -192,12 +185,10 @@ def on_tick(rt: Runtime, ws: WatchState, partition: int, wall: float,
     """
     w = ws.watch
     wm = rt.clock(partition).effective(wall, rt.settings.idle_close_s)
-    out = Outcome(ws)
+    out = WatchStep(ws)
     if wm is not None:
         aff = rt.affiliations.get(w)
-        out = close_until(ws, wm, get, rt.settings.bucket_s, rt.settings.allowed_lateness_s,
-                          rt.policy, rt.volume_cfg, rt.detector_cfgs,
-                          None if aff is None else aff.in_office_hours)
+        out = close_until(ws, wm, get, rt.loop, None if aff is None else aff.in_office_hours)
     if out.closed:
         rt.metrics.buckets_closed.labels(w).inc(len(out.closed))
         rt.unpublished.add(w)
@@ -226,19 +217,19 @@ def alerts_for(rt: Runtime, fired: Iterable[Fired], wall: float) -> list[dict[st
     docs = []
     for f in fired:
         em = f.emission
-        obs = em.observation
+        obs = em.signal
         latency = wall - f.window.max_arrival if f.window.max_arrival > 0 else None
         doc = build_alert(
             alert_id=em.alert_id, alert_type=f.alert_type, status=em.status,
             severity=em.severity, sequence=em.sequence, reason=em.reason,
             watch_id=f.window.watch, watch_name=rt.watch_name(f.window.watch),
             opened_bucket=em.opened_bucket, event_ts=em.event_ts, window=f.window,
-            bucket_s=f.bucket_s, baseline=f.baseline,
+            bucket_s=rt.settings.bucket_s, baseline=f.baseline,
             score=obs.score if obs is not None else 0.0,
             peak=max(obs.value if obs is not None else 0.0, f.window.count if
                      em.status == "open" else 0.0),
             emitted_s=wall, latency_s=latency if em.status == "open" else None,
-            details=dict(f.details) or None)
+            details=None if f.details is None else dict(f.details))
         errors = sorted(validator("alert.v1").iter_errors(doc), key=str)
         if errors:  # a bug, not input: log loudly, still deliver (Kafka is the source of truth)
             log.error("alert violates alert.v1 alert_id=%s error=%s", em.alert_id, errors[0])

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from streams.events.model import InvalidEvent, SocialEvent, parse_event
+from streams.events.times import iso_precise
 
 DEAD_LETTER_SCHEMA = "dead-letter.v1"
 MAX_DLQ_PAYLOAD_BYTES = 256 * 1024
@@ -129,10 +130,6 @@ def _element_bytes(item: Any, record: bytes | None) -> bytes:
         return record or b""
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
 def dead_letter_record(dl: DeadLetter, topic: str, partition: int, offset: int,
                        received_s: float) -> dict[str, Any]:
     """The dead-letter.v1 document sent to the DLQ topic."""
@@ -141,7 +138,7 @@ def dead_letter_record(dl: DeadLetter, topic: str, partition: int, offset: int,
         "reason": dl.reason,
         "detail": dl.detail,
         "source": {"topic": topic, "partition": partition, "offset": offset, "index": dl.index},
-        "received_at": _iso(received_s),
+        "received_at": iso_precise(received_s),
         "payload_bytes": len(dl.payload),
     }
     payload = dl.payload

@@ -8,8 +8,8 @@ from typing import Any
 from streams.aggregate.bucket import GLOBAL
 from streams.alerts.lifecycle import RANK
 from streams.detectors import mobilisation, trending
-from streams.engine.watch_detectors import key_subject, key_type
-from streams.engine.watch_state import VOLUME, WatchState
+from streams.detectors.volume_spike import ALERT_TYPE as VOLUME
+from streams.engine.watch import WatchState
 from streams.metrics import CAMPAIGN_CLASSES
 from streams.worker.runtime import Runtime
 
@@ -29,11 +29,10 @@ def gauges(rt: Runtime, ws: WatchState) -> None:
             m.watch_negative_share.labels(w).set(neg_share)
         if mean is not None:
             m.watch_sentiment_mean.labels(w).set(mean)
-    m.watch_spike_score.labels(w).set(ws.volume.score)
+    m.watch_spike_score.labels(w).set(ws.detectors.volume.score)
     level = 0
     open_by: dict[tuple[str, str], int] = {}  # per-hashtag incidents count under their type
-    for key, lc in {**ws.lifecycles, **ws.detectors.lifecycles}.items():
-        t = key_type(key)
+    for (t, _), lc in ws.lifecycles.items():
         for sev in RANK:
             open_by.setdefault((t, sev), 0)
         if lc.incident is not None:
@@ -42,8 +41,8 @@ def gauges(rt: Runtime, ws: WatchState) -> None:
     for (t, sev), n in open_by.items():
         m.incidents_open.labels(w, t, sev).set(n)
     m.watch_level.labels(w).set(level)
-    if rt.detector_cfgs is not None and ws.watch != GLOBAL:
-        _campaign_gauges(rt, ws, rt.detector_cfgs.mob)
+    if not rt.loop.detectors.volume_only and ws.watch != GLOBAL:
+        _campaign_gauges(rt, ws, rt.loop.detectors.mob)
     ranked = trending.top(ws.detectors.trend, TRENDING_RANKS)
     for rank in range(1, TRENDING_RANKS + 1):  # bounded rank label; the tag is in /trending
         row = ranked[rank - 1] if rank <= len(ranked) else None
@@ -73,11 +72,12 @@ def _campaign_gauges(rt: Runtime, ws: WatchState, cfg: mobilisation.Mobilisation
 
 def open_incidents(ws: WatchState) -> list[dict[str, Any]]:
     """Every open incident of a watch, all alert types."""
-    lcs = {**ws.lifecycles, **ws.detectors.lifecycles}
-    return [{"alert_id": lc.incident.alert_id, "type": key_type(k),
-             "subject": key_subject(k), "severity": lc.incident.severity,
-             "opened_bucket": lc.incident.opened_bucket, "sequence": lc.incident.sequence}
-            for k, lc in sorted(lcs.items()) if lc.incident is not None]
+    return [{"alert_id": lc.incident.alert_id, "type": t, "subject": subject,
+             "severity": lc.incident.severity, "opened_bucket": lc.incident.opened_bucket,
+             "sequence": lc.incident.sequence}
+            for (t, subject), lc in sorted(ws.lifecycles.items(),
+                                           key=lambda kv: (kv[0][0], kv[0][1] or ""))
+            if lc.incident is not None]
 
 
 def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:
@@ -98,8 +98,8 @@ def redis_view(ws: WatchState, rt: Runtime) -> dict[str, Any]:
                        "confidence": round(c.classification.confidence, 3), "posts": c.posts,
                        "share_of_voice": c.share_of_voice, "alert": c.alert,
                        "outweighs_negative_since": c.outweighs_since}
-                      for c in campaigns_of(ws, rt.detector_cfgs.mob)]
-        if rt.detector_cfgs is not None else [],
+                      for c in campaigns_of(ws, rt.loop.detectors.mob)]
+        if not rt.loop.detectors.volume_only else [],
         "last_closed": ws.last_closed, "watermark": ws.watermark,
         "history": [{"bucket": b, "count": c, "expected": e, "negative_share": n,
                      "sentiment_mean": s} for b, c, e, n, s in hist],

@@ -11,7 +11,7 @@ import faust
 import orjson
 from faust.exceptions import ConsumerNotStarted
 
-from streams import topics
+from streams import codec, topics
 from streams.aggregate.bucket import BucketAgg
 from streams.engine.ingest import RecordOut, account
 from streams.engine.messages import (
@@ -29,7 +29,7 @@ from streams.engine.messages import (
     partials_of,
     tick_doc,
 )
-from streams.engine.watch_state import Fired, purgeable
+from streams.engine.watch import Fired, Suppressed, purgeable
 from streams.outputs.redis_store import RedisStore
 from streams.outputs.sinks import build_sinks
 from streams.outputs.views import redis_view
@@ -141,10 +141,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             log.info("alert alert_id=%s type=%s status=%s severity=%s watch=%s",
                      doc["alert_id"], doc["type"], doc["status"], doc["severity"], labels[0])
 
-    def suppressed(watch: str, reasons: tuple[str, ...]) -> None:
-        for r in reasons:  # "reason" for volume, "type:reason" for the other detectors
-            kind, _, reason = r.rpartition(":")
-            rt.metrics.alerts_suppressed.labels(watch, kind or "volume_spike", reason).inc()
+    def suppressed(watch: str, held: tuple[Suppressed, ...]) -> None:
+        for s in held:
+            rt.metrics.alerts_suppressed.labels(watch, s.alert_type, s.reason).inc()
 
     @app.agent(events_t)
     async def ingest(stream: Any) -> None:
@@ -198,7 +197,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
         if out is not None and out.fired:
             await emit(out.fired)
         if ws is not before:  # on_partial returns the same snapshot when nothing changed
-            raw_state = orjson.dumps(ws.to_dict())
+            raw_state = codec.dumps(ws)
             states[wkey] = raw_state
             state_memo.put(wkey, raw_state, ws)
         suppressed(partial.watch, out.suppressed if out else ())
@@ -229,7 +228,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Run
             if not out.closed and out.state.watermark == ws.watermark:
                 continue
             gone, new_state = purgeable(ws, out.state, bucket_s, RETAIN_BUCKETS)
-            raw_new = orjson.dumps(new_state.to_dict())
+            raw_new = codec.dumps(new_state)
             states[wkey] = raw_new
             state_memo.put(wkey, raw_new, new_state)
             for agg in out.closed:  # a closed bucket is not read again: memory back

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -20,8 +20,9 @@ from streams.aggregate.build import KindIndex, Scorer
 from streams.aggregate.campaign import CampaignBuilder
 from streams.alerts.build import TYPE_LABELS
 from streams.alerts.lifecycle import Policy
-from streams.detectors import volume
-from streams.engine.watch_detectors import DetectorConfigs
+from streams.detectors import badbuzz, volume
+from streams.detectors.suite import DetectorConfigs
+from streams.engine.loop import LoopConfig
 from streams.events.decode import REASONS, Limits
 from streams.events.model import SocialEvent
 from streams.metrics import Metrics, catalogue, init_build_info
@@ -126,11 +127,9 @@ class Runtime:
     matcher: WatchMatcher
     kinds: KindIndex
     limits: Limits
-    policy: Policy
-    volume_cfg: volume.VolumeConfig
+    loop: LoopConfig
     metrics: Metrics
     scorer: Scorer | None
-    detector_cfgs: DetectorConfigs | None = None
     last_alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=50))
     input_watermarks: dict[int, float] = field(default_factory=dict)
     input_offsets: dict[int, int] = field(default_factory=dict)  # last processed, per partition
@@ -161,7 +160,7 @@ class Runtime:
 
     def campaign_builder(self) -> CampaignBuilder | None:
         """A fresh per-batch campaign builder (None when the detectors are off)."""
-        return CampaignBuilder(self.affiliations) if self.detector_cfgs is not None else None
+        return None if self.loop.detectors.volume_only else CampaignBuilder(self.affiliations)
 
     def hold_global(self, partial: BucketAgg) -> None:
         """Keep a global-scope partial's counts until the next tick (one message per tick, not
@@ -220,6 +219,19 @@ def _scorer(enabled: bool) -> Scorer | None:
     return score
 
 
+def loop_config(settings: Settings) -> LoopConfig:
+    """The per-watch loop's configuration from settings."""
+    vcfg = volume.VolumeConfig(bucket_s=float(settings.bucket_s))
+    return LoopConfig(
+        bucket_s=settings.bucket_s, lateness_s=float(settings.allowed_lateness_s),
+        policy=Policy(cooldown_s=settings.alert_cooldown_s,
+                      max_updates_per_hour=settings.max_updates_per_hour,
+                      resolve_after_s=settings.resolve_after_s),
+        detectors=DetectorConfigs(volume=vcfg, buzz=replace(badbuzz.DEFAULT,
+                                                            volume_warmup_s=vcfg.warmup_s),
+                                  volume_only=not settings.detectors_enabled))
+
+
 def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
     """Everything derived from settings, built once per worker."""
     watches = load_watches(settings.watches_file or default_watches_path())
@@ -240,15 +252,9 @@ def build_runtime(settings: Settings, registry: Any = None) -> Runtime:
             min_event_ts=datetime(settings.min_event_year, 1, 1, tzinfo=UTC).timestamp(),
             allowed_lateness_s=settings.allowed_lateness_s,
         ),
-        policy=Policy(
-            cooldown_s=settings.alert_cooldown_s,
-            max_updates_per_hour=settings.max_updates_per_hour,
-            resolve_after_s=settings.resolve_after_s,
-        ),
-        volume_cfg=volume.VolumeConfig(bucket_s=float(settings.bucket_s)),
+        loop=loop_config(settings),
         metrics=metrics,
         scorer=_scorer(settings.score_sentiment),
-        detector_cfgs=DetectorConfigs() if settings.detectors_enabled else None,
     )
     rt.reload_rosters(roster.load_roster_file(settings.roster_file) if settings.roster_file
                       else {})

@@ -16,6 +16,7 @@ from streams.detectors import badbuzz as BB
 from streams.detectors import influencer as I
 from streams.detectors import sentiment_shift as S
 from streams.detectors import volume as V
+from streams.detectors.protocol import BucketView
 
 T0 = 1_700_000_000 - 1_700_000_000 % 86400  # a UTC midnight
 B = 60
@@ -41,9 +42,9 @@ def close(d: Detectors, agg: BucketAgg) -> Detectors:
     vs, ss, inf, bb = d
     ts = float(agg.bucket_start)
     vs = V.update(vs, ts, float(agg.count))
-    ss = S.update(ss, agg, ts)
-    inf = I.update(inf, agg, ts)
-    bb = BB.update(bb, BB.inputs(agg, vs, ss, inf, ts), ts)
+    ss = S.update(ss, BucketView(agg), ts)
+    inf = I.update(inf, BucketView(agg), ts)
+    bb = BB.fold(bb, BB.inputs(agg, vs, ss, inf, ts), ts)
     return vs, ss, inf, bb
 
 
@@ -139,7 +140,7 @@ def test_hysteresis_around_a_threshold():
     state, onsets, lv = BB.initial_state(), 0, []
     for k in range(120):
         target = 0.27 if k % 2 == 0 else 0.22
-        state = BB.update(state, inputs_for(target), T0 + k * B)
+        state = BB.fold(state, inputs_for(target), T0 + k * B)
         onsets += state.onset
         lv.append(state.level)
     assert onsets == 1 and min(lv) == 1
@@ -147,7 +148,7 @@ def test_hysteresis_around_a_threshold():
     state, onsets = BB.initial_state(), 0
     for k in range(120):
         target = 0.27 if k % 2 == 0 else 0.22
-        state = BB.update(state, inputs_for(target), T0 + k * B, no_margin)
+        state = BB.fold(state, inputs_for(target), T0 + k * B, no_margin)
         onsets += state.onset
     assert onsets > 10  # what the margin and the release prevent
 
@@ -157,7 +158,8 @@ def test_drives_the_lifecycle(warm):
     lc, emitted = Lifecycle(), []
     for s in trace:
         assert s.last_ts is not None
-        res = step(lc, "w", BB.ALERT_TYPE, BB.observe(s), s.last_ts + B, Policy())
+        res = step(lc, "w", BB.ALERT_TYPE, next(iter(BB.observe(s)), None), s.last_ts + B,
+                   Policy())
         lc = res.state
         if res.emission is not None:
             emitted.append((res.emission.status, res.emission.severity))
@@ -177,11 +179,11 @@ def test_score_bounded_explained_and_state_round_trips(rows):
     state, ts = BB.initial_state(), float(T0)
     for gap, x in rows:
         ts += gap * B
-        state = BB.update(state, x, ts)
+        state = BB.fold(state, x, ts)
         assert 0.0 <= state.score <= 1.0
         assert all(0.0 <= p <= 1.0 for p in state.parts)
         assert all(c >= 0.0 for c in state.components)
         assert math.isclose(sum(state.components), state.score, abs_tol=1e-9)
         assert BB.BadBuzzState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
         obs = BB.observe(state)
-        assert (obs is None) == (state.level == 0)
+        assert (obs == []) == (state.level == 0)

@@ -7,14 +7,14 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.alerts.lifecycle import Lifecycle, Observation, Policy, alert_id, step
+from streams.alerts.lifecycle import Lifecycle, Policy, Signal, alert_id, step
 
 P = Policy(cooldown_s=1800, max_updates_per_hour=3, resolve_after_s=600, deescalate_after_s=900,
            min_update_gap_s=300, material_change=0.5)
 
 
-def obs(sev: str, value: float, bucket: int, onset: bool = False) -> Observation:
-    return Observation(sev, 0.7, value, 5.0, bucket, onset)
+def obs(sev: str, value: float, bucket: int, onset: bool = False) -> Signal:
+    return Signal("volume_spike", None, sev, 0.7, value, 5.0, bucket, onset)
 
 
 def test_open_then_resolve_then_cooldown_then_reopen() -> None:

@@ -80,7 +80,7 @@ def _run() -> Run:
     office = aff["socgen"].in_office_hours
     start = int(sc.start.timestamp())
     for b in range(start, int(sc.end.timestamp()), BUCKET_S):
-        state = mob.update(state, b, partials.get(b, {}), negative[b], total[b],
+        state = mob.fold(state, b, partials.get(b, {}), negative[b], total[b],
                            office_bucket=office(b))
         for s in mob.evaluate(state):
             signals[s.tag].append(s)
@@ -101,7 +101,7 @@ def test_employee_campaign_is_employee_mobilisation() -> None:
     assert first.features["affiliated_share_roster"] == 1.0
     reasons = {r.feature for r in first.classification.reasons}
     assert "affiliated_share" in reasons
-    obs = first.observation()
+    obs = first.signal()
     assert obs is not None and obs.onset and obs.bucket_ts == first.bucket_ts
 
 
@@ -123,7 +123,7 @@ def test_organic_rugby_hashtag_is_never_flagged() -> None:
     assert sigs, "the organic campaign must be evaluated (and explained), not ignored"
     assert {s.classification.cls for s in sigs} == {"organic"}
     assert not any(s.alert for s in sigs)
-    assert all(s.observation() is None for s in sigs)
+    assert all(s.signal() is None for s in sigs)
 
 
 def test_nothing_else_alerts() -> None:
@@ -227,7 +227,7 @@ def test_state_stays_bounded(buckets: list[dict[str, int]], max_tracked: int) ->
     for k, counts in enumerate(buckets):
         b = 1_700_000_040 + 60 * k
         campaigns = {t: _agg(t, b, n, k * 100 + i) for i, (t, n) in enumerate(counts.items())}
-        state = mob.update(state, b, campaigns, 5, sum(counts.values()) + 10, cfg)
+        state = mob.fold(state, b, campaigns, 5, sum(counts.values()) + 10, cfg)
         assert len(state.tracked) <= max_tracked
         assert len(state.negatives) <= 11
         for tr in state.tracked.values():
@@ -235,6 +235,6 @@ def test_state_stays_bounded(buckets: list[dict[str, int]], max_tracked: int) ->
             assert len(tr.episode.author_hashes) <= KMV_K and not tr.episode.samples
             assert len(tr.episode.first_ts) <= FIRST_N
         for s in mob.evaluate(state, cfg):
-            assert s.alert == (s.observation() is not None)
+            assert s.alert == (s.signal() is not None)
             assert not (s.alert and s.classification.cls == "organic")
     assert mob.MobilisationState.from_dict(orjson.loads(orjson.dumps(state.to_dict()))) == state

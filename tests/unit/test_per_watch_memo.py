@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from streams.aggregate.bucket import BucketAgg
 from streams.detectors import volume
+from streams.engine.loop import close_until, early
 from streams.engine.messages import TableMemo, load_bucket
-from streams.engine.watch_state import WatchState, close_until, early
-from tests.unit.test_watch_state import CFG, POLICY, T0, B, series
+from streams.engine.watch import WatchState
+from tests.unit.test_loop import LOOP, T0, B, series
 
 
 def _counting(decode: Any) -> tuple[Any, list[Any]]:
@@ -59,7 +60,7 @@ def _warm_state() -> tuple[WatchState, dict[int, BucketAgg], int]:
     buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
     ws = WatchState(watch="w", first_bucket=T0)
     # the watermark leaves three buckets open before the spike bucket
-    out = close_until(ws, float(T0 + spike_at - 2 * B), buckets.get, B, 120.0, POLICY, CFG)
+    out = close_until(ws, float(T0 + spike_at - 2 * B), buckets.get, LOOP)
     return out.state, buckets, T0 + spike_at
 
 
@@ -83,9 +84,9 @@ def test_early_with_memo_is_early_without_memo(monkeypatch: pytest.MonkeyPatch) 
         counts[b] += rnd.randint(1, 3)
         agg = replace(buckets[b], count=counts[b])
         monkeypatch.setattr(volume, "update", counted)
-        plain = early(ws, agg, B, POLICY, CFG, counts.get)
+        plain = early(ws, agg, LOOP, counts.get)
         plain_updates, updates = updates, 0
-        memoised = early(ws, agg, B, POLICY, CFG, counts.get, memo)
+        memoised = early(ws, agg, LOOP, counts.get, memo)
         monkeypatch.setattr(volume, "update", real_update)
         assert memoised == plain
         outcomes += bool(plain.fired)
@@ -115,9 +116,9 @@ def test_detector_reports_nothing_during_warm_up(counts: list[int], gap: int) ->
 def test_early_skips_only_during_warm_up() -> None:
     ws = WatchState(watch="w", first_bucket=T0)
     huge = BucketAgg(watch="w", bucket_start=T0, count=10_000)
-    assert early(ws, huge, B, POLICY, CFG).fired == ()
+    assert early(ws, huge, LOOP).fired == ()
     warm, buckets, spike = _warm_state()
-    assert early(warm, replace(buckets[spike], count=10_000), B, POLICY, CFG,
+    assert early(warm, replace(buckets[spike], count=10_000), LOOP,
                  lambda b: buckets[b].count).fired
 
 

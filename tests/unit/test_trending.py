@@ -40,7 +40,7 @@ def run(stream, state=None, cfg=T.DEFAULT):
     state = state or T.initial_state(cfg)
     trace = []
     for ts, counts in stream:
-        state = T.update(state, ts, counts, cfg)
+        state = T.fold(state, ts, counts, cfg)
         trace.append((ts, T.evaluate(state, None, cfg)))
     return state, trace
 
@@ -120,7 +120,7 @@ def test_memory_is_bounded_under_100k_one_off_hashtags():
     sizes = []
     for b in range(100):  # 100 buckets x 1,000 distinct hashtags seen once
         counts = {f"x{b}_{j}": 1 for j in range(1000)}
-        state = T.update(state, T0 + b * MIN, counts, cfg)
+        state = T.fold(state, T0 + b * MIN, counts, cfg)
         assert T.evaluate(state, None, cfg) == []  # one-off noise never trends
         sizes.append(len(json.dumps(state.to_dict())))
     assert len(state.recent) <= 256 and len(state.base) <= 512
@@ -204,7 +204,7 @@ def test_watch_filter_and_lifecycle_compatibility(warm):
 
     state, at_onset = warm[0], None
     for ts, counts in minutes(4, start=start, extra=burst):
-        state = T.update(state, ts, counts)
+        state = T.fold(state, ts, counts)
         if at_onset is None and T.evaluate(state):
             at_onset = state
     assert at_onset is not None and at_onset.last_ts is not None
@@ -212,15 +212,15 @@ def test_watch_filter_and_lifecycle_compatibility(warm):
     only = T.evaluate(at_onset, frozenset({"sgpanne", "ever0"}))
     assert [s.tag for s in only] == ["sgpanne"]
     assert T.evaluate(at_onset, frozenset({"nothing"})) == []
-    step = L.step(L.Lifecycle(), "sg", T.ALERT_TYPE, only[0].observation(), at_onset.last_ts,
+    step = L.step(L.Lifecycle(), "sg", T.ALERT_TYPE, only[0].signal(), at_onset.last_ts,
                   L.Policy())
     assert step.emission is not None and step.emission.status == "open"
     assert step.emission.severity == only[0].severity
-    obs = T.tag_observation(at_onset, "sgpanne")
+    obs = T.tag_signal(at_onset, "sgpanne")
     assert obs is not None and obs.onset and obs.severity in L.SEVERITIES
-    assert T.tag_observation(at_onset, "ever0") is None  # an evergreen hashtag: no trend
+    assert T.tag_signal(at_onset, "ever0") is None  # an evergreen hashtag: no trend
     # afterwards each hashtag keeps a continuing observation while it trends
-    later = T.tag_observation(state, "sgpanne")
+    later = T.tag_signal(state, "sgpanne")
     assert later is not None and later.severity == "" and not later.onset and later.score > 0
     assert T.evaluate(state) == []
 

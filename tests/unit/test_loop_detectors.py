@@ -1,17 +1,30 @@
-"""The non-volume detectors driven per closed bucket: shift, influencer, bad buzz."""
+"""Every detector driven by the per-watch loop, bucket by bucket: shift, influencer, bad buzz,
+trending hashtags (volume runs too)."""
 
 from __future__ import annotations
 
 import random
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
-from streams.engine.watch_detectors import DetectorConfigs, DetectorStates, on_close
+from streams.detectors.suite import DetectorConfigs
+from streams.engine.loop import LoopConfig, close_until
+from streams.engine.watch import Fired, WatchState
 
 B = 60
 T0 = 1_700_000_000 - 1_700_000_000 % 86_400
 VCFG = volume.VolumeConfig(bucket_s=float(B))
+LOOP = LoopConfig(bucket_s=B, lateness_s=0.0, policy=Policy(),
+                  detectors=DetectorConfigs(volume=VCFG))
+
+
+def close(ws: WatchState, agg: BucketAgg) -> tuple[WatchState, tuple[Fired, ...]]:
+    """Close exactly this bucket."""
+    out = close_until(ws, float(agg.bucket_start + B), {agg.bucket_start: agg}.get, LOOP)
+    assert out.state.last_closed == agg.bucket_start
+    return out.state, out.fired
 
 
 def bucket(i: int, rnd: random.Random, crisis: bool) -> BucketAgg:
@@ -26,29 +39,25 @@ def bucket(i: int, rnd: random.Random, crisis: bool) -> BucketAgg:
                      reposts=n // 3 if crisis else 0, top_posts=posts)
 
 
-def run(crisis_from: int | None, n: int) -> tuple[list, DetectorStates]:
+def run(crisis_from: int | None, n: int) -> tuple[list[Fired], WatchState]:
     rnd = random.Random(5)
-    vs = volume.initial_state(VCFG)
-    ds = DetectorStates()
-    out = []
+    ws = WatchState(watch="socgen", first_bucket=T0)
+    out: list[Fired] = []
     for i in range(n):
         crisis = crisis_from is not None and i >= crisis_from
-        agg = bucket(i, rnd, crisis)
-        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
-        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
-                                  Policy(), DetectorConfigs(), VCFG)
-        out.extend(emitted)
-    return out, ds
+        ws, fired = close(ws, bucket(i, rnd, crisis))
+        out.extend(f for f in fired if f.alert_type != "volume_spike")
+    return out, ws
 
 
 def test_a_negative_surge_with_a_journalist_opens_the_three_incidents() -> None:
     day = 86_400 // B
-    emitted, ds = run(crisis_from=day + 600, n=day + 660)
+    emitted, ws = run(crisis_from=day + 600, n=day + 660)
     opened = {e.alert_type for e in emitted if e.emission.status == "open"}
     assert opened == {"sentiment_shift", "influencer_engaged", "bad_buzz"}, opened
     buzz = [e for e in emitted if e.alert_type == "bad_buzz"]
-    assert any("components" in e.details for e in buzz)
-    assert DetectorStates.from_dict(ds.to_dict()) == ds
+    assert any("components" in (e.details or {}) for e in buzz)
+    assert codec.loads(WatchState, codec.dumps(ws)) == ws
 
 
 def test_quiet_chatter_raises_nothing() -> None:
@@ -57,12 +66,11 @@ def test_quiet_chatter_raises_nothing() -> None:
 
 
 def trend_run(minutes: int, seed: int, extra: dict[int, dict[str, int]],
-              chatter: dict[str, tuple[int, int]]) -> tuple[list, DetectorStates]:
+              chatter: dict[str, tuple[int, int]]) -> tuple[list[Fired], WatchState]:
     """Buckets of random chatter plus, from each minute in extra, fixed hashtag counts;
     returns the trending_hashtag emissions and the final states."""
     rnd = random.Random(seed)
-    vs = volume.initial_state(VCFG)
-    ds = DetectorStates()
+    ws = WatchState(watch="socgen", first_bucket=T0)
     trend = []
     for i in range(minutes):
         tags = {t: rnd.randint(lo, hi) for t, (lo, hi) in chatter.items()}
@@ -71,31 +79,30 @@ def trend_run(minutes: int, seed: int, extra: dict[int, dict[str, int]],
                 tags.update(counts)
         agg = BucketAgg(watch="socgen", bucket_start=T0 + i * B, count=sum(tags.values()),
                         hashtags=tags)
-        vs = volume.update(vs, float(agg.bucket_start), float(agg.count), VCFG)
-        ds, emitted, _ = on_close(ds, "socgen", agg, vs, float(agg.bucket_start + B), B,
-                                  Policy(), DetectorConfigs(), VCFG)
-        trend += [e for e in emitted if e.alert_type == "trending_hashtag"]
-    return trend, ds
+        ws, fired = close(ws, agg)
+        trend += [e for e in fired if e.alert_type == "trending_hashtag"]
+    return trend, ws
 
 
 def test_a_new_hashtag_tied_to_the_watch_trends_once() -> None:
-    trend, ds = trend_run(6 * 60, 9, {300: {"grevesncf": 50}},
+    trend, ws = trend_run(6 * 60, 9, {300: {"grevesncf": 50}},
                           {"sncf": (1, 3), "train": (0, 2)})
     opens = [e for e in trend if e.emission.status == "open"]
     assert len(opens) == 1
-    assert opens[0].details["hashtag"] == "grevesncf"
-    assert opens[0].details["hashtags"][0]["tag"] == "grevesncf"
-    assert opens[0].details["value"] >= 50  # the hashtag's own figures, not the watch's
+    details = opens[0].details
+    assert details is not None and opens[0].subject == details["hashtag"] == "grevesncf"
+    assert details["hashtags"][0]["tag"] == "grevesncf"
+    assert details["value"] >= 50  # the hashtag's own figures, not the watch's
     # one lifecycle per hashtag, keyed by it; the alert id depends on it
-    assert "trending_hashtag:grevesncf" in ds.lifecycles
+    assert ("trending_hashtag", "grevesncf") in ws.lifecycles
 
 
 def test_two_hashtags_trending_are_two_incidents_with_their_own_ids() -> None:
-    trend, ds = trend_run(8 * 60, 4, {300: {"grevesncf": 50}, 400: {"retardtgv": 40}},
+    trend, ws = trend_run(8 * 60, 4, {300: {"grevesncf": 50}, 400: {"retardtgv": 40}},
                           {"sncf": (1, 3)})
     opens = [e for e in trend if e.emission.status == "open"]
-    assert [e.details["hashtag"] for e in opens] == ["grevesncf", "retardtgv"]
+    assert [e.subject for e in opens] == ["grevesncf", "retardtgv"]
     # told once, then only on escalation: no stream of "evidence changed" updates
     assert {e.emission.reason for e in trend} <= {"onset", "escalation", "back_to_normal"}
     assert len({e.emission.alert_id for e in opens}) == 2
-    assert DetectorStates.from_dict(ds.to_dict()) == ds
+    assert codec.loads(WatchState, codec.dumps(ws)) == ws

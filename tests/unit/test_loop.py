@@ -1,19 +1,25 @@
-"""Per-watch state machine: bucket closing, early onset, idempotent merges, event-time clock."""
+"""The per-watch loop: bucket closing, early onset, idempotent merges, event-time clock."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
-from streams.engine.watch_state import WatchState, close_until, early, merge_partial
+from streams.detectors.suite import DetectorConfigs
+from streams.engine.loop import LoopConfig, close_until, early
+from streams.engine.watch import WatchState, merge_partial
 from streams.worker.runtime import Clock
 
 B = 60
 T0 = 1_700_000_000 - 1_700_000_000 % 86_400
 CFG = volume.VolumeConfig(bucket_s=float(B))
 POLICY = Policy(resolve_after_s=600, cooldown_s=1800)
+LOOP = LoopConfig(bucket_s=B, lateness_s=120.0, policy=POLICY,
+                  detectors=DetectorConfigs(volume=CFG, volume_only=True))
 
 
 def series(days: float, spike_at_s: float, spike_len_s: float, rate: float,
@@ -33,7 +39,7 @@ def run(buckets: dict[int, BucketAgg], step_s: int = 600) -> tuple[WatchState, l
     fired = []
     end = max(buckets) + B
     for wm in range(min(buckets), end + 3 * step_s, step_s):
-        out = close_until(ws, float(wm), buckets.get, B, 120.0, POLICY, CFG)
+        out = close_until(ws, float(wm), buckets.get, LOOP)
         ws = out.state
         fired.extend(out.fired)
     return ws, fired
@@ -72,16 +78,15 @@ def test_early_opens_before_the_bucket_closes_with_the_same_id() -> None:
     spike_at = 2 * 86_400
     buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
     ws = WatchState(watch="w", first_bucket=T0)
-    out = close_until(ws, float(T0 + spike_at + 120), buckets.get, B, 120.0, POLICY, CFG)
+    out = close_until(ws, float(T0 + spike_at + 120), buckets.get, LOOP)
     ws = out.state
     assert out.fired == () and ws.last_closed == T0 + spike_at - B
     spike_bucket = buckets[T0 + spike_at]
-    out = early(ws, spike_bucket, B, POLICY, CFG)
+    out = early(ws, spike_bucket, LOOP)
     assert [f.emission.status for f in out.fired] == ["open"]
     early_id = out.fired[0].emission.alert_id
     # the same bucket closing later does not open a second incident
-    later = close_until(out.state, float(T0 + spike_at + 4 * B), buckets.get, B, 120.0,
-                        POLICY, CFG)
+    later = close_until(out.state, float(T0 + spike_at + 4 * B), buckets.get, LOOP)
     assert all(f.emission.status != "open" for f in later.fired)
     assert all(f.emission.alert_id == early_id for f in later.fired)
 
@@ -101,7 +106,7 @@ def test_merge_partial_skips_redelivered_partials() -> None:
 def test_state_round_trips() -> None:
     buckets = series(2, 86_400 + 7200, 1800, rate=4, spike_rate=80)
     ws, _ = run(buckets)
-    assert WatchState.from_dict(ws.to_dict()) == ws
+    assert codec.loads(WatchState, codec.dumps(ws)) == ws
 
 
 def test_clock_is_min_over_input_partitions_and_idle_partitions_follow_wall_clock() -> None:
@@ -155,11 +160,11 @@ def test_early_projects_over_buckets_still_open_for_lateness() -> None:
     buckets = series(2 + 1 / 24, spike_at, 3600, rate=4, spike_rate=80)
     ws = WatchState(watch="w", first_bucket=T0)
     # in-order stream, 120 s lateness: when the spike bucket arrives, the 2 before are open
-    ws = close_until(ws, float(T0 + spike_at), buckets.get, B, 120.0, POLICY, CFG).state
+    ws = close_until(ws, float(T0 + spike_at), buckets.get, LOOP).state
     assert ws.last_closed == T0 + spike_at - 3 * B
     spike = buckets[T0 + spike_at]
-    without = early(ws, spike, B, POLICY, CFG)  # no counts for the open buckets: zeros
-    with_counts = early(ws, spike, B, POLICY, CFG, lambda b: buckets[b].count)
+    without = early(ws, spike, LOOP)  # no counts for the open buckets: zeros
+    with_counts = early(ws, spike, LOOP, lambda b: buckets[b].count)
     assert [f.emission.status for f in with_counts.fired] == ["open"]
     assert with_counts.fired[0].emission.opened_bucket == T0 + spike_at
     assert len(without.fired) <= 1
@@ -171,18 +176,18 @@ def test_open_buckets_still_missing_data_do_not_fake_an_early_onset() -> None:
     buckets = series(2 + 1 / 24, 10**9, 0, rate=40, spike_rate=40, seed=5)
     ws = WatchState(watch="w", first_bucket=T0)
     last = T0 + 2 * 86_400
-    ws = close_until(ws, float(last + 120), buckets.get, B, 120.0, POLICY, CFG).state
+    ws = close_until(ws, float(last + 120), buckets.get, LOOP).state
     assert ws.last_closed == last - B
     opened = range(last, last + 15 * B, B)
     normal = BucketAgg(watch="w", bucket_start=last + 15 * B, count=48)
     for partial_share in (0.0, 0.1, 0.3):  # how much of the open buckets has arrived
-        out = early(ws, normal, B, POLICY, CFG,
+        out = early(ws, normal, LOOP,
                     lambda b, s=partial_share: int(buckets[b].count * s) if b in opened else 0)
         assert out.fired == (), partial_share
 
 
 def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
-    from streams.engine.watch_state import purgeable
+    from streams.engine.watch import purgeable
 
     before = WatchState(watch="w", first_bucket=0, last_closed=100 * B)
     after = WatchState(watch="w", first_bucket=0, last_closed=500 * B)
@@ -194,26 +199,25 @@ def test_buckets_leave_the_table_only_behind_the_previous_state() -> None:
 
 
 def test_the_global_scope_ranks_hashtags_and_never_alerts() -> None:
-    from dataclasses import replace as _replace
 
     from streams.aggregate.bucket import GLOBAL
     from streams.detectors import trending
-    from streams.engine.watch_detectors import DetectorConfigs
 
     spike_at = 2 * 86_400 + 14 * 3600
-    buckets = {b: _replace(a, watch=GLOBAL, hashtags={"rugby": 2, "new": 60 if a.count > 50
+    buckets = {b: replace(a, watch=GLOBAL, hashtags={"rugby": 2, "new": 60 if a.count > 50
                                                       else 0})
                for b, a in series(3, spike_at, 1800, rate=4, spike_rate=80).items()}
     ws = WatchState(watch=GLOBAL, first_bucket=min(buckets))
     fired, seen = [], set()
     for wm in range(min(buckets), max(buckets) + 1800, 600):
-        out = close_until(ws, float(wm), buckets.get, B, 120.0, POLICY, CFG, DetectorConfigs())
+        out = close_until(ws, float(wm), buckets.get,
+                          replace(LOOP, detectors=DetectorConfigs(volume=CFG)))
         ws = out.state
         fired.extend(out.fired)
         if ws.last_closed is not None and ws.last_closed > T0 + spike_at:
             seen |= trending.trending_tags(ws.detectors.trend)
     assert "new" in seen
     assert fired == []  # a spike of everyone's volume is context, not an incident
-    assert ws.lifecycles == {} and ws.detectors.lifecycles == {}
+    assert ws.lifecycles == {} and ws.windows == {}
     assert ws.detectors.trend.last_ts == ws.last_closed
-    assert early(ws, buckets[T0 + spike_at], B, POLICY, CFG).fired == ()
+    assert early(ws, buckets[T0 + spike_at], LOOP).fired == ()
