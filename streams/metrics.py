@@ -12,25 +12,16 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from streams import __version__
+from streams.events.labels import LANGS as LANGS  # the bounded label sets, re-exported
+from streams.events.labels import PLATFORMS as PLATFORMS
+from streams.events.labels import lang_label as lang_label
+from streams.events.labels import platform_label as platform_label
 
-PLATFORMS = frozenset({"twitter", "x", "facebook", "instagram", "linkedin", "tiktok", "youtube",
-                       "reddit", "mastodon", "bluesky", "threads", "news", "forum"})
-LANGS = frozenset({"fr", "en", "es", "de", "it", "pt", "nl", "ar"})
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 CAMPAIGN_CLASSES = ("employee_mobilisation", "coordinated_inauthentic", "organic")
 # Why an alert was held back: the incident's cooldown, its cap on updates per hour, or a dedup
 # key already claimed (a redelivered bucket, or another worker).
 SUPPRESSION_REASONS = ("cooldown", "rate_limited", "dedup")
-
-
-def platform_label(platform: str) -> str:
-    """Bounded platform label."""
-    return platform if platform in PLATFORMS else "other"
-
-
-def lang_label(lang: str) -> str:
-    """Bounded language label."""
-    return lang if lang in LANGS else ("und" if lang == "und" else "other")
 
 
 @dataclass(frozen=True)

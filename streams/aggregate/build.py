@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from streams.aggregate.bucket import (
@@ -28,27 +27,10 @@ from streams.aggregate.bucket import (
 from streams.aggregate.campaign import CampaignAgg, CampaignBuilder
 from streams.events.model import SocialEvent
 from streams.text.normalize import extract_hashtags, fold_tag
+from streams.watches.kinds import KindIndex
 
 Scorer = Callable[[str, str | None], float]
 MAX_TAG_CHARS = 100
-AUTHOR_KINDS = ("journalist", "media", "institution", "owned", "employee", "verified",
-                "ordinary")
-
-
-@dataclass(frozen=True)
-class KindIndex:
-    """Per-watch author classification: folded handle -> kind (listed authors only)."""
-
-    by_watch: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def kind(self, watch: str, handle: str, verified: bool) -> str:
-        """Kind of an author for a watch: listed kinds first, then verified, else ordinary."""
-        listed = self.by_watch.get(watch)
-        if listed:
-            k = listed.get(fold_tag(handle))
-            if k is not None:
-                return k
-        return "verified" if verified else "ordinary"
 
 
 def lang_bucket(lang: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Replay a scenario through the pure pipeline in-process: no Kafka, no Redis, no Faust.
+"""Replay a scenario through the engine in-process: no Kafka, no Redis, no Faust.
 
 The worker's two agents are driven exactly as on a broker, deterministically: the events are
 cut into records of ``batch_size`` events spread over the input partitions (round robin, the
@@ -8,11 +8,14 @@ watermarks after every record. The wall clock is fake, derived from event time (
 produced one second after its last event), so idle closing and latency are deterministic;
 after the last record it runs on for ``drain_s`` so the last buckets close. Alerts go through
 a dedup ledger (a set) as through Redis.
+
+    python -m streams.dev.replay_offline --scenario mobilisation --out run.json
 """
 
 from __future__ import annotations
 
-import contextlib
+import argparse
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,19 +23,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry
 
 from streams import codec
 from streams.aggregate.bucket import BucketAgg
-from streams.engine import ingest as _ingest_stage
-from streams.engine import messages as pipeline
-from streams.engine.ingest import account, process_record
-from streams.engine.watch import Fired, Suppressed, WatchState, purgeable
+from streams.engine.clock import Clock, observe_tick
+from streams.engine.config import EngineConfig, build_config
+from streams.engine.ingest import process_record
+from streams.engine.messages import (
+    GlobalCounts,
+    dump_bucket,
+    load_bucket,
+    partial_messages,
+    partials_of,
+    tick_doc,
+)
+from streams.engine.per_watch import MERGED, alert_docs, close_watch, on_partial
+from streams.engine.watch import Fired, Suppressed, WatchState
 from streams.outputs.views import redis_view
 from streams.settings import Settings
-from streams.worker.runtime import Runtime, build_runtime
 
-RETAIN_BUCKETS = 30  # as the worker
 WALL_FIELDS = ("emitted_at", "latency_s")  # the only wall-clock fields of an alert
 DEFAULT_END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time
 
@@ -45,6 +54,7 @@ class OfflineRun:
     suppressed: dict[str, int] = field(default_factory=dict)  # "watch/type/reason" -> n
     counters: dict[str, Any] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: dict[str, WatchState] = field(default_factory=dict)  # the watches at the end
     # CPU spent per stage (perf_counter seconds): ingest step, partial merges, ticks
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("ingest", "partials", "ticks"), 0.0))
@@ -58,159 +68,140 @@ class OfflineRun:
                 "counters": self.counters, "views": self.views}
 
 
-class _Clock:
-    """The fake wall clock: moved by the driver only."""
+class _Tables:
+    """The watch-state and buckets tables; roundtrip: values kept encoded (as a changelog)."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, roundtrip: bool) -> None:
+        self.roundtrip = roundtrip
+        self.states: dict[str, Any] = {}
+        self.buckets: dict[tuple[str, int], Any] = {}
 
-    def __call__(self) -> float:
-        return self.now
+    def state(self, watch: str) -> WatchState | None:
+        raw = self.states.get(watch)
+        return codec.loads(WatchState, raw) if self.roundtrip and raw is not None else raw
 
+    def put_state(self, ws: WatchState) -> None:
+        self.states[ws.watch] = codec.dumps(ws) if self.roundtrip else ws
 
-@contextlib.contextmanager
-def _fake_wall(clock: _Clock) -> Iterator[None]:
-    saved = (pipeline.now_s, _ingest_stage.now_s)
-    pipeline.now_s = clock
-    _ingest_stage.now_s = clock
-    try:
-        yield
-    finally:
-        pipeline.now_s, _ingest_stage.now_s = saved
+    def bucket(self, watch: str, b: int) -> BucketAgg | None:
+        raw = self.buckets.get((watch, b))
+        return load_bucket(raw) if self.roundtrip and raw is not None else raw
 
-
-class _Table(dict[Any, Any]):
-    """A table that keeps values encoded, as the changelog does (roundtrip mode)."""
-
-    def __init__(self, decode: Any) -> None:
-        super().__init__()
-        self._decode = decode
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, codec.dumps(value) if isinstance(value, WatchState)
-                            else orjson.dumps(value.to_dict()))
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        raw = super().get(key)
-        return default if raw is None else self._decode(raw)
-
-    def items(self) -> Any:
-        return [(k, self._decode(v)) for k, v in super().items()]
+    def put_bucket(self, agg: BucketAgg) -> None:
+        self.buckets[(agg.watch, agg.bucket_start)] = dump_bucket(agg) if self.roundtrip \
+            else agg
 
 
 class _Driver:
-    def __init__(self, rt: Runtime, clock: _Clock, roundtrip: bool = False) -> None:
-        self.rt, self.clock = rt, clock
-        self.states: dict[bytes, WatchState] = _Table(pipeline.load_state) if roundtrip else {}
-        self.buckets: dict[bytes, BucketAgg] = _Table(pipeline.load_bucket) if roundtrip \
-            else {}
+    """The worker's agents, timer and state, over the engine, with a fake wall clock."""
+
+    def __init__(self, cfg: EngineConfig, input_partitions: int, roundtrip: bool) -> None:
+        self.cfg, self.now = cfg, 0.0
+        self.tables = _Tables(roundtrip)
+        self.clocks = {p: Clock() for p in range(cfg.partitions)}
+        self.watermarks: dict[int, float] = {}
+        self.offsets: dict[int, int] = {}
+        self.ends: dict[int, int | None] = dict.fromkeys(range(input_partitions), 0)
+        self.held = GlobalCounts()
         self.early_memo: dict[str, Any] = {}
+        self.ts_memo: dict[str, float] = {}
         self.ledger: set[str] = set()
         self.run = OfflineRun()
-        self.ends: dict[int, int] = {}
 
-    # --- the per_watch agent -------------------------------------------------------------
+    def _count(self, name: str, key: str, n: int = 1) -> None:
+        c = self.run.counters.setdefault(name, {})
+        c[key] = c.get(key, 0) + n
+
+    def _suppressed(self, watch: str, held: Iterable[Suppressed]) -> None:
+        for s in held:
+            key = f"{watch}/{s.alert_type}/{s.reason}"
+            self.run.suppressed[key] = self.run.suppressed.get(key, 0) + 1
+
     def emit(self, fired: tuple[Fired, ...]) -> None:
-        for doc in pipeline.alerts_for(self.rt, fired, self.clock()):
+        for doc in alert_docs(self.cfg, fired, self.now):
             if doc["dedup_key"] in self.ledger:
                 self._suppressed(doc["watch"]["id"], (Suppressed(doc["type"], "dedup"),))
                 continue
             self.ledger.add(doc["dedup_key"])
             self.run.alerts.append(doc)
 
-    def _suppressed(self, watch: str, held: tuple[Suppressed, ...]) -> None:
-        for s in held:
-            key = f"{watch}/{s.alert_type}/{s.reason}"
-            self.run.suppressed[key] = self.run.suppressed.get(key, 0) + 1
-
-    def apply(self, partial: BucketAgg, part: int) -> None:
-        wkey = partial.watch.encode()
-        key = pipeline.bucket_key(partial.watch, partial.bucket_start)
-        before = self.states.get(wkey)
-        buckets = self.buckets
-
-        def count_of(b: int) -> int:
-            agg = buckets.get(pipeline.bucket_key(partial.watch, b))
-            return 0 if agg is None else agg.count
-
-        ws, merged, out, late = pipeline.on_partial(
-            self.rt, partial, part, before, buckets.get(key), count_of, self.early_memo)
-        if late is not None:
-            self._count("dead_letters", late["reason"])
-        if merged is not None:
-            buckets[key] = merged
-        if out is not None and out.fired:
-            self.emit(out.fired)
-        if ws is not before:
-            self.states[wkey] = ws
-        self._suppressed(partial.watch, out.suppressed if out else ())
-
-    def close_partition(self, part: int) -> None:
-        wall = self.clock()
-        bucket_s = self.rt.settings.bucket_s
-        for wkey, ws in list(self.states.items()):
-            if ws.partition != part:
-                continue
-            watch = ws.watch
-
-            def get(b: int, watch: str = watch) -> BucketAgg | None:
-                return self.buckets.get(pipeline.bucket_key(watch, b))
-
-            out, _publish = pipeline.on_tick(self.rt, ws, part, wall, get)
-            if not out.closed and out.state.watermark == ws.watermark:
-                continue
-            gone, new_state = purgeable(ws, out.state, bucket_s, RETAIN_BUCKETS)
-            self.states[wkey] = new_state
-            for b in gone:
-                self.buckets.pop(pipeline.bucket_key(watch, b), None)
-            if out.fired:
-                self.emit(out.fired)
-            self._suppressed(watch, out.suppressed)
-
+    # --- the per_watch agent ---------------------------------------------------------------
     def per_watch(self, part: int, value: bytes) -> None:
         doc = orjson.loads(value)
         if "tick" in doc:
-            pipeline.observe_tick(self.rt, part, doc, self.clock())
+            observe_tick(self.clocks[part], doc, self.now, self.cfg.idle_close_s)
             self.close_partition(part)
             return
-        for partial in pipeline.partials_of(doc):
-            self.apply(partial, part)
+        t = self.tables
+        for partial in partials_of(doc):
+            watch = partial.watch
+            before = t.state(watch)
 
-    # --- the ingest agent and the timer --------------------------------------------------
+            def count_of(b: int, w: str = watch) -> int:
+                agg = t.bucket(w, b)
+                return 0 if agg is None else agg.count
+
+            res = on_partial(self.cfg, before, partial, part, t.bucket(watch, partial.bucket_start),
+                             self.now, count_of, self.early_memo)
+            self._count("partials", res.outcome if res.outcome != MERGED else "in")
+            if res.late is not None:
+                self._count("dead_letters", res.late["reason"])
+            if res.merged is not None:
+                t.put_bucket(res.merged)
+            if res.step is not None and res.step.fired:
+                self.emit(res.step.fired)
+            if res.state is not before:
+                t.put_state(res.state)
+            self._suppressed(watch, res.step.suppressed if res.step else ())
+
+    def close_partition(self, part: int) -> None:
+        t = self.tables
+        wm = self.clocks[part].effective(self.now, self.cfg.idle_close_s)
+        for watch in list(t.states):
+            ws = t.state(watch)
+            if ws is None or ws.partition != part:
+                continue
+
+            def get(b: int, w: str = watch) -> BucketAgg | None:
+                return t.bucket(w, b)
+
+            res = close_watch(self.cfg, ws, wm, get)
+            self._count("buckets_closed", "all", len(res.step.closed))
+            if not res.changed:
+                continue
+            t.put_state(res.state)
+            for b in res.purge:
+                t.buckets.pop((watch, b), None)
+            if res.step.fired:
+                self.emit(res.step.fired)
+            self._suppressed(watch, res.step.suppressed)
+
+    # --- the ingest agent and the timer ----------------------------------------------------
     def ingest(self, value: bytes, partition: int, offset: int) -> None:
-        rt = self.rt
-        wm = rt.input_watermarks.get(partition, 0.0)
         t0 = time.perf_counter()
-        out = process_record(rt, value, partition, offset, self.clock(), wm)
-        account(rt, out)
+        out = process_record(self.cfg, value, partition, offset, self.now,
+                             self.watermarks.get(partition, 0.0), self.now, self.ts_memo)
+        for p in out.held:
+            self.held.hold(p)
+        for d in out.dead:
+            self._count("dead_letters", d["reason"])
         t1 = time.perf_counter()
         for part, msg in out.messages:
             self.per_watch(part, msg)
+        self.watermarks[partition] = out.watermark_s
+        self.offsets[partition] = out.offset
         seconds = self.run.seconds
         seconds["ingest"] += t1 - t0
         seconds["partials"] += time.perf_counter() - t1
-        for d in out.dead:
-            self._count("dead_letters", d["reason"])
-        rt.input_watermarks[partition] = out.watermark_s
-        rt.input_offsets[partition] = out.offset
 
     def tick(self) -> None:
         t0 = time.perf_counter()
-        self._tick()
-        self.run.seconds["ticks"] += time.perf_counter() - t0
-
-    def _tick(self) -> None:
-        rt = self.rt
-        value = orjson.dumps(pipeline.tick_doc(self.clock(), rt.input_watermarks, self.ends,
-                                               rt.input_offsets, {}))
-        for part, msg in pipeline.partial_messages(rt.take_global(), rt.partition_of):
+        value = orjson.dumps(tick_doc(self.now, self.watermarks, self.ends, self.offsets, {}))
+        for part, msg in partial_messages(self.held.take(), self.cfg.partition_of):
             self.per_watch(part, msg)
-        for p in range(rt.settings.topic_partitions):
+        for p in range(self.cfg.partitions):
             self.per_watch(p, value)
-
-    def _count(self, name: str, key: str) -> None:
-        c = self.run.counters.setdefault(name, {})
-        c[key] = c.get(key, 0) + 1
+        self.run.seconds["ticks"] += time.perf_counter() - t0
 
 
 def _records(events: Iterable[Mapping[str, Any] | bytes], batch_size: int
@@ -235,54 +226,42 @@ def run_offline(events: Iterable[Mapping[str, Any] | bytes], settings: Settings 
                 *, batch_size: int = 100, input_partitions: int | None = None,
                 rosters: Mapping[str, Iterable[str]] | None = None, drain_s: float = 3600.0,
                 roundtrip: bool = False) -> OfflineRun:
-    """Replay events (dicts or raw JSON) through the pipeline; see the module docstring.
+    """Replay events (dicts or raw JSON) through the engine; see the module docstring.
 
     ``roundtrip``: keep the watch states and buckets encoded between steps, as the tables'
     changelog would after a restart (slower; proves the codec loses nothing).
     """
     s = settings or Settings()
-    rt = build_runtime(s, CollectorRegistry())
+    cfg = build_config(s)
     if rosters:
-        rt.reload_rosters({w: tuple(h) for w, h in rosters.items()})
-    clock = _Clock()
-    d = _Driver(rt, clock, roundtrip)
+        cfg = cfg.with_rosters({w: tuple(h) for w, h in rosters.items()})
     n_in = input_partitions or s.topic_partitions
+    d = _Driver(cfg, n_in, roundtrip)
     records = list(_records(events, batch_size))
     d.run.events = sum(n for _, n, _ in records)
     for i in range(len(records)):
+        d.ends[i % n_in] = (d.ends[i % n_in] or 0) + 1
+    offsets = dict.fromkeys(range(n_in), 0)
+    for i, (newest, _, value) in enumerate(records):
         p = i % n_in
-        d.ends[p] = d.ends.get(p, 0) + 1
-    for p in range(n_in):
-        d.ends.setdefault(p, 0)
-    with _fake_wall(clock):
-        offsets = dict.fromkeys(range(n_in), 0)
-        for i, (newest, _, value) in enumerate(records):
-            p = i % n_in
-            clock.now = max(clock.now, newest + 1.0)
-            d.ingest(value, p, offsets[p])
-            offsets[p] += 1
-            d.tick()
-        end = clock.now + drain_s
-        while clock.now < end:
-            clock.now += float(s.bucket_s)
-            d.tick()
-        d.run.counters["buckets_closed"] = _metric_total(rt, "vigie_buckets_closed_total")
-        d.run.counters["partials"] = {
-            "in": _metric_total(rt, "vigie_partials_in_total"),
-            "duplicate": _metric_total(rt, "vigie_partials_duplicate_total"),
-            "late": _metric_total(rt, "vigie_partials_late_total")}
-        d.run.views = {ws.watch: redis_view(ws, rt)
-                       for _, ws in sorted(d.states.items(), key=lambda kv: kv[0])}
-    return d.run
-
-
-def _metric_total(rt: Runtime, name: str) -> int:
-    total = 0.0
-    for fam in rt.metrics.registry.collect():
-        for sample in fam.samples:
-            if sample.name == name:
-                total += sample.value
-    return int(total)
+        d.now = max(d.now, newest + 1.0)
+        d.ingest(value, p, offsets[p])
+        offsets[p] += 1
+        d.tick()
+    end = d.now + drain_s
+    while d.now < end:
+        d.now += float(cfg.bucket_s)
+        d.tick()
+    run = d.run
+    parts = run.counters.setdefault("partials", {})
+    run.counters["partials"] = {k: parts.get(k, 0) for k in ("in", "duplicate", "late")}
+    run.counters["buckets_closed"] = run.counters.get("buckets_closed", {}).get("all", 0)
+    for watch in sorted(d.tables.states):
+        ws = d.tables.state(watch)
+        if ws is not None:
+            run.states[watch] = ws
+            run.views[watch] = redis_view(ws, cfg)
+    return run
 
 
 def run_scenario(name: str, *, seed: int = 7, end: datetime = DEFAULT_END,
@@ -295,3 +274,30 @@ def run_scenario(name: str, *, seed: int = 7, end: datetime = DEFAULT_END,
     sc = make(end=end) if days is None else make(end=end, days=days)
     rosters = sc.truth()["roster"] if name == "mobilisation" else None
     return run_offline(simulate.generate(sc, seed), settings, rosters=rosters, **kw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: replay a scenario offline, write its alerts (and counters) as JSON."""
+    from streams.dev import scenarios
+
+    p = argparse.ArgumentParser(prog="python -m streams.dev.replay_offline",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenario", choices=sorted(scenarios.SCENARIOS), default="bank-bad-buzz")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=float, default=None)
+    p.add_argument("--out", default="-", help="JSON file (default: stdout)")
+    args = p.parse_args(argv)
+    run = run_scenario(args.scenario, seed=args.seed, days=args.days)
+    body = orjson.dumps({**run.golden(), "events": run.events, "seconds": run.seconds},
+                        option=orjson.OPT_INDENT_2)
+    if args.out == "-":
+        sys.stdout.buffer.write(body + b"\n")
+    else:
+        with open(args.out, "wb") as fh:
+            fh.write(body + b"\n")
+    print(f"{args.scenario}: {run.events} events, {len(run.alerts)} alerts", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,10 +10,10 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from streams.aggregate.build import KindIndex
 from streams.text.normalize import fold_tag
 from streams.watches.affiliation import Affiliation
-from streams.watches.matcher import Watch
+from streams.watches.config import Watch
+from streams.watches.kinds import KindIndex
 
 
 class RosterError(ValueError):

@@ -8,25 +8,25 @@ from typing import Any
 
 from streams import topics
 from streams.worker import input_guard
-from streams.worker.runtime import Runtime
+from streams.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 POSITION_TIMEOUT_S = 2.0  # aiokafka waits for a valid position; a check must not
 
 
-def record_lag(consumer: Any, rt: Runtime) -> None:
+def record_lag(consumer: Any, ctx: WorkerContext) -> None:
     """Faust has no lag metric: end offset (fetch high watermark) minus committed offset."""
     committed = getattr(consumer, "_committed_offset", {})
     for tp in consumer.assignment():
         high = consumer.highwater(tp)
         if high is not None:
-            rt.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
+            ctx.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
                 max(0, high - (committed.get(tp) or 0)))
 
 
-def stage_idle(rt: Runtime) -> bool:
+def stage_idle(ctx: WorkerContext) -> bool:
     """Every record handed to the ingest stage is finished."""
-    return all(rt.input_offsets.get(p) == off for p, off in rt.input_received.items())
+    return all(ctx.input_offsets.get(p) == off for p, off in ctx.input_received.items())
 
 
 async def _position(consumer: Any, tp: Any) -> int | None:
@@ -36,15 +36,15 @@ async def _position(consumer: Any, tp: Any) -> int | None:
         return None
 
 
-async def guard_input(consumer: Any, rt: Runtime, state: input_guard.GuardState,
+async def guard_input(consumer: Any, ctx: WorkerContext, state: input_guard.GuardState,
                       now_s: float) -> input_guard.GuardState:
     """Seek back input partitions whose records the client consumed and the agent never got."""
     committed = getattr(consumer, "_committed_offset", {})
     tps = {tp.partition: tp for tp in consumer.assignment() if tp.topic == topics.EVENTS.name}
     observed = {p: input_guard.Observed(await _position(consumer, tp),
-                                        rt.input_received.get(p), committed.get(tp))
+                                        ctx.input_received.get(p), committed.get(tp))
                 for p, tp in tps.items()}
-    state, rewinds = input_guard.check(state, observed, stage_idle(rt), now_s)
+    state, rewinds = input_guard.check(state, observed, stage_idle(ctx), now_s)
     for p, offset in rewinds.items():
         tp = tps[p]
         if offset == input_guard.BEGINNING:
@@ -52,6 +52,6 @@ async def guard_input(consumer: Any, rt: Runtime, state: input_guard.GuardState,
         log.warning("input records skipped by the consumer: rewinding partition=%d "
                     "position=%s received=%s committed=%s to=%d", p, observed[p].position,
                     observed[p].received, observed[p].committed, offset)
-        rt.metrics.input_rewinds.labels(str(p)).inc()
+        ctx.metrics.input_rewinds.labels(str(p)).inc()
         await consumer.seek(tp, offset)
     return state

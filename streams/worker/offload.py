@@ -20,8 +20,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, BinaryIO
 
+from streams.engine.config import build_config
 from streams.engine.ingest import RecordOut, process_record
-from streams.worker.runtime import Runtime, build_runtime
+from streams.worker.context import WorkerContext, now_s
 
 log = logging.getLogger(__name__)
 Finish = Callable[[Any, RecordOut], Awaitable[None]]
@@ -42,8 +43,8 @@ def _frame(obj: Any) -> bytes:
 class InlineStage:
     """The ingest stage in the worker's own process."""
 
-    def __init__(self, rt: Runtime, finish: Finish) -> None:
-        self.rt, self.finish = rt, finish
+    def __init__(self, ctx: WorkerContext, finish: Finish) -> None:
+        self.ctx, self.finish = ctx, finish
 
     async def start(self) -> None:
         """Nothing to start."""
@@ -51,8 +52,10 @@ class InlineStage:
     async def put(self, event: Any, value: bytes | None, partition: int, offset: int,
                   arrival_s: float) -> None:
         """Process one record and finish it."""
-        wm = self.rt.input_watermarks.get(partition, 0.0)
-        await self.finish(event, process_record(self.rt, value, partition, offset, arrival_s, wm))
+        ctx = self.ctx
+        wm = ctx.input_watermarks.get(partition, 0.0)
+        await self.finish(event, process_record(ctx.engine, value, partition, offset, arrival_s,
+                                                wm, now_s(), ctx.ts_memo))
 
     async def stop(self) -> None:
         """Nothing to stop."""
@@ -69,8 +72,9 @@ class ChildStage:
     """The ingest stage in a child process, pipelined: the child works on one task while the
     worker sends the previous one's results and buffers the next records."""
 
-    def __init__(self, rt: Runtime, finish: Finish, buffer_bytes: int = BUFFER_BYTES) -> None:
-        self.rt, self.finish, self.buffer_bytes = rt, finish, buffer_bytes
+    def __init__(self, ctx: WorkerContext, finish: Finish, buffer_bytes: int = BUFFER_BYTES
+                 ) -> None:
+        self.ctx, self.finish, self.buffer_bytes = ctx, finish, buffer_bytes
         self._proc: asyncio.subprocess.Process | None = None
         self._buf: list[tuple[Any, Record]] = []
         self._buf_bytes = 0
@@ -81,13 +85,13 @@ class ChildStage:
         self._error: BaseException | None = None
 
     async def start(self) -> None:
-        """Start the child and wait until it has built its runtime."""
+        """Start the child and wait until it has built its engine config."""
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "streams.worker.offload", stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE)
         self._sent_rosters = None
         assert self._proc.stdin is not None
-        self._proc.stdin.write(_frame(self.rt.settings))
+        self._proc.stdin.write(_frame(self.ctx.settings))
         if await self._read() is not True:
             raise RuntimeError("ingest child did not start")
         log.info("ingest child started pid=%d", self._proc.pid)
@@ -97,7 +101,7 @@ class ChildStage:
         """Queue one record; it is finished later, in input order."""
         if self._error is not None:
             raise self._error
-        wm = self.rt.input_watermarks.get(partition, 0.0)
+        wm = self.ctx.input_watermarks.get(partition, 0.0)
         self._buf.append((event, (value, partition, offset, arrival_s, wm)))
         self._buf_bytes += len(value or b"")
         # small records wait for the task in flight to come back (then they go as one task):
@@ -149,7 +153,7 @@ class ChildStage:
             self._drainer = asyncio.get_running_loop().create_task(self._drain())
 
     def _send(self, task: _Task) -> None:
-        rosters = self.rt.rosters
+        rosters = self.ctx.engine.rosters
         update = None if rosters is self._sent_rosters else rosters
         self._sent_rosters = rosters
         assert self._proc is not None and self._proc.stdin is not None
@@ -191,12 +195,13 @@ class ChildStage:
         """The child died: start another and send it what was in flight. A task it died on
         MAX_ATTEMPTS times is processed here (its outputs returned), in input order."""
         task.attempts += 1
-        self.rt.metrics.ingest_child_restarts.inc()
+        self.ctx.metrics.ingest_child_restarts.inc()
         log.warning("ingest child died error=%r attempts=%d; restarting", exc, task.attempts)
         await self._kill()
         await self.start()
         if task.attempts >= MAX_ATTEMPTS:
-            outs = [process_record(self.rt, *r) for r in task.records]
+            ctx = self.ctx
+            outs = [process_record(ctx.engine, *r, now_s(), ctx.ts_memo) for r in task.records]
             for t in list(self._inflight)[1:]:
                 self._send(t)
             return outs
@@ -218,18 +223,18 @@ class ChildStage:
                 await proc.wait()
 
 
-async def start_stage(rt: Runtime, finish: Finish) -> InlineStage | ChildStage:
+async def start_stage(ctx: WorkerContext, finish: Finish) -> InlineStage | ChildStage:
     """The ingest stage the settings ask for, started: in the worker's own process when the
     child cannot start (the worker still ingests, on one core)."""
-    if rt.settings.ingest_child:
-        stage = ChildStage(rt, finish)
+    if ctx.settings.ingest_child:
+        stage = ChildStage(ctx, finish)
         try:
             await stage.start()
             return stage
         except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:
             log.error("ingest child not started error=%r; ingesting in the worker", exc)
             await stage._kill()
-    return InlineStage(rt, finish)
+    return InlineStage(ctx, finish)
 
 
 def _read_frame(f: BinaryIO) -> Any:
@@ -244,7 +249,7 @@ def _read_frame(f: BinaryIO) -> Any:
 
 
 def child_main() -> int:
-    """The child: build the runtime from the settings sent, then process tasks until EOF."""
+    """The child: build the engine config from the settings sent, then process tasks until EOF."""
     fin = sys.stdin.buffer
     fout = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the result stream
@@ -253,7 +258,8 @@ def child_main() -> int:
     settings = _read_frame(fin)
     if settings is None:
         return 0
-    rt = build_runtime(settings)
+    cfg = build_config(settings)
+    ts_memo: dict[str, float] = {}  # account creation dates parsed
     marks: dict[int, float] = {}  # the child sees every record first: its watermarks lead
     fout.write(_frame(True))
     fout.flush()
@@ -261,11 +267,11 @@ def child_main() -> int:
         rosters, records = msg
         try:
             if rosters is not None:
-                rt.reload_rosters(rosters)
+                cfg = cfg.with_rosters(rosters)
             outs = []
             for value, partition, offset, arrival_s, wm in records:
-                out = process_record(rt, value, partition, offset, arrival_s,
-                                     max(wm, marks.get(partition, 0.0)))
+                out = process_record(cfg, value, partition, offset, arrival_s,
+                                     max(wm, marks.get(partition, 0.0)), now_s(), ts_memo)
                 marks[partition] = out.watermark_s
                 outs.append(out)
             reply: tuple[bool, Any] = (True, outs)

@@ -11,16 +11,16 @@ from streams.aggregate.bucket import GLOBAL
 from streams.engine.messages import load_state
 from streams.outputs.redis_store import RedisStore
 from streams.outputs.views import LIVE_PAGE, redis_view
-from streams.worker.runtime import Runtime
+from streams.worker.context import WorkerContext
 
 
-def register_pages(app: faust.App, rt: Runtime, states: Any, store: RedisStore) -> None:
+def register_pages(app: faust.App, ctx: WorkerContext, states: Any, store: RedisStore) -> None:
     """Register every page on the app; views read the watch-state table (the source of truth)."""
-    settings = rt.settings
+    settings = ctx.settings
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
-        body = generate_latest(rt.metrics.registry)
+        body = generate_latest(ctx.metrics.registry)
         return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     @app.page("/healthz")
@@ -28,7 +28,7 @@ def register_pages(app: faust.App, rt: Runtime, states: Any, store: RedisStore) 
         return web.json({"status": "ok", "app_id": settings.app_id})
 
     def views() -> list[dict[str, Any]]:
-        return sorted((redis_view(ws, rt) for _, raw_state in list(states.items())
+        return sorted((redis_view(ws, ctx.engine) for _, raw_state in list(states.items())
                        if (ws := load_state(raw_state)) is not None), key=lambda v: v["watch"])
 
     async def scopes() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -63,7 +63,7 @@ def register_pages(app: faust.App, rt: Runtime, states: Any, store: RedisStore) 
     @app.page("/api/state")
     async def state_view(web: Any, request: Any) -> Any:
         vs, glob = await scopes()
-        return web.json({"watches": vs, "alerts": list(rt.last_alerts),
+        return web.json({"watches": vs, "alerts": list(ctx.last_alerts),
                          "trending": by_watch(vs, 15), "global_trending": glob})
 
     @app.page("/live")

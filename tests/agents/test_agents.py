@@ -17,9 +17,9 @@ import pytest
 
 from streams import topics
 from streams.dev import scenarios, simulate
+from streams.events.schemas import validator
 from streams.settings import Settings
 from streams.worker.app import create_app
-from streams.worker.runtime import validator
 
 END = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)
 
@@ -108,7 +108,7 @@ async def test_ingest_rekeys_partials_by_watch_and_dead_letters_bad_input(driver
                 if t == topics.PARTIALS.name and b'"ps"' in v]
     assert messages
     # one message per partition and record, routed as the watch key would be by Kafka
-    assert all(rt.partition_of(doc["w"]) == p for p, docs in messages for doc in docs)
+    assert all(rt.engine.partition_of(doc["w"]) == p for p, docs in messages for doc in docs)
     assert {doc["w"] for _, docs in messages for doc in docs} == {"socgen", "bnp", "orange",
                                                                   "sncf", "_global"}
     # event time crossing bucket closes sends ticks at once (rate-limited), after the partials
@@ -191,7 +191,7 @@ async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(drive
     partials = [v for t, _, v, _ in producer.sent
                 if t == topics.PARTIALS.name and b'"ps"' in v]
     # what the next tick sends first: the global counts held since the last one
-    partials += [v for _, v in partial_messages(rt.take_global(), rt.partition_of)]
+    partials += [v for _, v in partial_messages(rt.held.take(), rt.engine.partition_of)]
     async with _agent(app, "per_watch").test_context() as per_watch:
         for value in partials:
             await per_watch.put(value, partition=0)
@@ -223,9 +223,9 @@ async def _ingest_outputs(tmp_path: Any, child: bool, records: list[bytes]) -> t
     for d in docs:
         totals.setdefault(d["b"], Counter())["_n"] += d["n"]
         totals[d["b"]].update(d.get("h", {}))
-    for b, acc in rt.global_held.items():
-        totals.setdefault(b, Counter())["_n"] += acc[0]
-        totals[b].update(acc[3])
+    for p in rt.held.take():
+        totals.setdefault(p.bucket_start, Counter())["_n"] += p.count
+        totals[p.bucket_start].update(p.hashtags)
     held = sorted((b, sorted(c.items())) for b, c in totals.items())
     dead = [{k: v for k, v in d.items() if k != "received_at"}
             for d in producer.values(topics.DLQ.name)]

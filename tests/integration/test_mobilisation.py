@@ -17,8 +17,8 @@ import redis
 
 from streams import topics
 from streams.dev import scenarios, simulate
+from streams.events.schemas import validator
 from streams.text.normalize import extract_hashtags, fold_tag
-from streams.worker.runtime import validator
 from tests.integration.harness import batched, metric, produce, read_all, stack
 
 END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ import orjson
 from streams.dev import scenarios, simulate
 from streams.engine.ingest import RecordOut, process_record
 from streams.settings import Settings
+from streams.worker.context import build_context, now_s
 from streams.worker.offload import MAX_ATTEMPTS, ChildStage
-from streams.worker.runtime import build_runtime
 from tests.agents.test_agents import END
 
 
@@ -50,16 +50,16 @@ async def _run(stage_rt: Any, records: list[bytes], kill_after: int | None) -> l
 async def test_a_killed_child_is_restarted_and_every_record_finishes_once_in_order() -> None:
     s = Settings(app_id="offload-test", topic_partitions=2)
     records = _records(30)
-    rt = build_runtime(s)
+    rt = build_context(s)
     finished = await _run(rt, records, kill_after=12)
     assert [e for e, _ in finished] == list(range(len(records)))
     assert rt.metrics.ingest_child_restarts._value.get() >= 1
     # the same outputs as the worker computes itself
-    ref_rt = build_runtime(s)
+    ref = build_context(s)
     wm = 0.0
     expected = []
     for i, rec in enumerate(records):
-        out = process_record(ref_rt, rec, 0, i, 1_800_000_000.0, wm)
+        out = process_record(ref.engine, rec, 0, i, 1_800_000_000.0, wm, now_s())
         wm = out.watermark_s
         expected.append(_comparable(out))
     assert [_comparable(o) for _, o in finished] == expected
@@ -67,7 +67,7 @@ async def test_a_killed_child_is_restarted_and_every_record_finishes_once_in_ord
 
 
 async def test_a_task_the_child_keeps_dying_on_is_processed_by_the_worker() -> None:
-    rt = build_runtime(Settings(app_id="offload-test-2"))
+    rt = build_context(Settings(app_id="offload-test-2"))
     finished: list[Any] = []
 
     async def finish(event: Any, out: RecordOut) -> None:
@@ -93,7 +93,7 @@ async def test_a_task_the_child_keeps_dying_on_is_processed_by_the_worker() -> N
 async def test_the_worker_ingests_itself_when_the_child_cannot_start(monkeypatch: Any) -> None:
     from streams.worker import offload
 
-    rt = build_runtime(Settings(app_id="offload-test-3"))
+    rt = build_context(Settings(app_id="offload-test-3"))
     finished: list[Any] = []
 
     async def finish(event: Any, out: RecordOut) -> None:

@@ -15,7 +15,7 @@ import redis
 
 from streams import topics
 from streams.dev import scenarios, simulate
-from streams.worker.runtime import validator
+from streams.events.schemas import validator
 from tests.integration.harness import Stack, batched, metric, produce, read_all, stack
 
 SECRET = "it-webhook-secret"

@@ -25,8 +25,8 @@ import yaml
 
 from streams.dev import scenarios, simulate
 from streams.dev.embedded import free_port
+from streams.engine.config import default_watches_path
 from streams.watches.matcher import load_watches
-from streams.worker.runtime import default_watches_path
 from tests.integration.harness import batched, metric, produce, stack
 
 ROOT = Path(__file__).resolve().parents[2]

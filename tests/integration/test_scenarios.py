@@ -10,7 +10,7 @@ import pytest
 
 from streams import topics
 from streams.dev import scenarios, simulate
-from streams.worker.runtime import validator
+from streams.events.schemas import validator
 from tests.integration.harness import batched, metric, produce, read_all, stack
 
 END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time

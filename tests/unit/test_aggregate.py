@@ -18,8 +18,9 @@ from streams.aggregate.bucket import (
     heaviest,
     merge_all,
 )
-from streams.aggregate.build import KindIndex, build_partials
+from streams.aggregate.build import build_partials
 from streams.events.model import Author, SocialEvent
+from streams.watches.kinds import KindIndex
 
 BUCKET_S = 60
 T0 = 1_700_000_000 - 1_700_000_000 % BUCKET_S

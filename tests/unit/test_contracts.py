@@ -27,14 +27,14 @@ from streams.aggregate.bucket import (
     author_hash,
     merge_all,
 )
-from streams.aggregate.build import AUTHOR_KINDS
 from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import alert_id
 from streams.events import model
 from streams.events.decode import DeadLetter, Limits, dead_letter_record, decode_record
 from streams.events.model import InvalidEvent, parse_event
+from streams.events.schemas import schema, validator
 from streams.text.normalize import extract_hashtags, fold_tag
-from streams.worker.runtime import schema, validator
+from streams.watches.kinds import AUTHOR_KINDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 SCHEMAS = ("social-event.v1", "alert.v1", "dead-letter.v1")

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from streams.events.decode import REASONS, Decoded, Limits, decode_record
-from streams.worker.runtime import schema
+from streams.events.schemas import schema
 
 LIMITS = Limits()
 NOW = datetime(2024, 6, 3, 8, 0, tzinfo=UTC).timestamp()

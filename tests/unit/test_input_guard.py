@@ -107,10 +107,10 @@ def test_the_worker_glue_seeks_the_skipped_partition_back_and_counts_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from streams.settings import Settings
     from streams.worker import consumer_guard
-    from streams.worker.runtime import build_runtime
+    from streams.worker.context import build_context
 
     monkeypatch.setattr(consumer_guard, "POSITION_TIMEOUT_S", 0.05)
-    rt = build_runtime(Settings(), CollectorRegistry())
+    rt = build_context(Settings(), CollectorRegistry())
     rt.input_received.update({0: 27})
     rt.input_offsets.update({0: 27})  # the stage is idle
     consumer = _Consumer({0: 28, 1: 26, 2: 9, 3: None}, {1: 6})

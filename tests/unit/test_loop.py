@@ -10,9 +10,9 @@ from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import Policy
 from streams.detectors import volume
 from streams.detectors.suite import DetectorConfigs
+from streams.engine.clock import Clock
 from streams.engine.loop import LoopConfig, close_until, early
 from streams.engine.watch import WatchState, merge_partial
-from streams.worker.runtime import Clock
 
 B = 60
 T0 = 1_700_000_000 - 1_700_000_000 % 86_400

@@ -19,7 +19,7 @@ from streams.metrics import (
 )
 from streams.outputs.sinks import OUTCOMES, build_sinks
 from streams.settings import Settings
-from streams.worker.runtime import build_runtime
+from streams.worker.context import build_context
 
 UNBOUNDED = {"hashtag", "tag", "handle", "author", "url", "post", "post_id", "id", "text"}
 
@@ -82,9 +82,9 @@ def test_the_campaign_gauges_take_values_per_watch_and_class() -> None:
 
 
 def test_a_worker_runtime_creates_the_series_of_every_configured_watch() -> None:
-    rt = build_runtime(Settings(), CollectorRegistry())
+    rt = build_context(Settings(), CollectorRegistry())
     r = rt.metrics.registry
-    ids = [w.id for w in rt.matcher.watches]
+    ids = [w.id for w in rt.engine.matcher.watches]
     assert ids
     for w in ids:
         assert _value(r, "vigie_mobilisation_share", watch=w) == 0.0
@@ -105,7 +105,7 @@ def test_the_latency_histogram_exists_at_zero_for_every_alert_type_of_the_contra
     schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" /
                          "alert.v1.schema.json").read_text())
     types = schema["properties"]["type"]["enum"]
-    r = build_runtime(Settings()).metrics.registry
+    r = build_context(Settings()).metrics.registry
     for t in types:  # before any alert: rate() sees the first one even between two scrapes
         assert _value(r, "vigie_alert_latency_seconds_count", type=t) == 0.0, t
 

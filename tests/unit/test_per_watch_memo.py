@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from streams.aggregate.bucket import BucketAgg
 from streams.detectors import volume
 from streams.engine.loop import close_until, early
-from streams.engine.messages import TableMemo, load_bucket
+from streams.engine.messages import load_bucket
 from streams.engine.watch import WatchState
+from streams.worker.tables import TableMemo
 from tests.unit.test_loop import LOOP, T0, B, series
 
 
