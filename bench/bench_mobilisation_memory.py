@@ -21,11 +21,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import orjson
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from streams import codec
 from streams.aggregate.bucket import author_hash
 from streams.aggregate.campaign import Affiliation, CampaignAgg, CampaignBuilder, merge_campaigns
 from streams.detectors import mobilisation as mob
@@ -118,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         spent["detector"] += time.perf_counter() - t0
         del posts, merged
         if k % 10 == 9 or k == args.buckets - 1:
-            size = sum(len(orjson.dumps(s.to_dict())) for s in states.values())
+            size = sum(len(codec.dumps(s)) for s in states.values())
             print(f"  minute {k + 1:3d}: RSS +{rss_mb() - rss0:7.1f} MB, state JSON "
                   f"{size / 1e3:8.1f} kB, tracked {sum(len(s.tracked) for s in states.values())}")
     peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     gc.collect()
     total_posts = per_bucket * args.buckets
-    size = sum(len(orjson.dumps(s.to_dict())) for s in states.values())
+    size = sum(len(codec.dumps(s)) for s in states.values())
     print(f"{total_posts} posts, {args.tags} hashtags, {args.watches} watch(es), "
           f"{args.buckets} buckets; signals evaluated: {signals}")
     print(f"RSS growth {rss_mb() - rss0:.1f} MB"

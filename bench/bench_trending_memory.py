@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
 import statistics
 import sys
@@ -23,6 +22,7 @@ if __package__ in (None, ""):
     # Run as a script: make the repo root importable.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from streams import codec
 from streams.detectors import trending as T
 
 TARGET_MB = 150.0
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     after = rss_mb()
     growth = after - before
-    stored = len(json.dumps(state.to_dict()))
+    stored = len(codec.dumps(state))
 
     print(f"event time: {args.buckets} buckets of 60 s; {distinct_seen:,} distinct one-off "
           f"hashtags + {args.vocab:,} recurring (Zipf 1.1, {args.repeated:,}/bucket); "
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(costs_ms):.1f} ms, max {max(costs_ms):.1f} ms "
           f"(~{args.distinct // args.buckets:,} one-offs + {args.repeated:,} recurring per "
           f"bucket); top({cfg.top_n}) {top_ms:.1f} ms")
-    print(f"stored state (to_dict JSON): {stored / 1024:.0f} KiB")
+    print(f"stored state (codec JSON): {stored / 1024:.0f} KiB")
     print(f"burst of a new hashtag at 50/min: reported at its bucket {onset_bucket} "
           "(1 = the first)")
     print("top trends: " + ", ".join(f"{x.rank}.{x.tag} {x.score:.2f} ({x.count:.0f} vs "

@@ -5,13 +5,15 @@ dataclass; its type hints say how to write it. ``encode`` and ``decode`` build, 
 use of a class, a plain Python function specialised to its fields (no reflection per call), so
 the hot path costs what hand-written ``to_dict``/``from_dict`` pairs cost.
 
-Format: a dataclass is a JSON object keyed by field name, or by ``field(metadata=key("w"))``
-for the compact wire classes; tuples are arrays; a mapping with ``str`` keys is an object,
-any other mapping a list of ``[key, value]`` pairs. What is JSON already is passed through as
-it is (orjson writes tuples as arrays), so a tuple of floats costs nothing to encode. On
-decoding, a missing field takes its default and an unknown key is ignored, so a field added
-later reads old data. Fields with ``init=False`` and those marked ``TRANSIENT`` (caches of
-what the state implies) are not written.
+Format: a dataclass is a JSON object keyed by field name, or by the short keys of its
+``CODEC_KEYS`` class attribute (the compact wire classes), or an array of its fields in
+order when its ``CODEC_ARRAY`` is true (small records: fields are only ever appended);
+tuples are arrays; a mapping with
+``str`` keys is an object, any other mapping a list of ``[key, value]`` pairs. What is JSON
+already is passed through as it is (orjson writes tuples as arrays), so a tuple of floats
+costs nothing to encode. On decoding, a missing field takes its default and an unknown key
+is ignored, so a field added later reads old data. Fields with ``init=False`` and those
+marked ``TRANSIENT`` (caches of what the state implies) are not written.
 """
 
 from __future__ import annotations
@@ -29,11 +31,6 @@ T = TypeVar("T")
 TRANSIENT: Mapping[str, bool] = types.MappingProxyType({"transient": True})
 _NATIVE = (int, float, str, bool, type(None))
 _MISSING = object()
-
-
-def key(name: str) -> Mapping[str, str]:
-    """Field metadata: write this field under a shorter key."""
-    return types.MappingProxyType({"key": name})
 
 
 def encode(obj: Any) -> Any:
@@ -56,9 +53,11 @@ def loads(cls: type[T], raw: bytes | bytearray | memoryview | str) -> T:
     return decoder(cls)(orjson.loads(raw))
 
 
-def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
+def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], str, Any]]:
+    """(field, JSON key, type) of every field written."""
     hints = typing.get_type_hints(cls)
-    return [(f, hints[f.name]) for f in dataclasses.fields(cls)
+    keys: Mapping[str, str] = getattr(cls, "CODEC_KEYS", {})
+    return [(f, keys.get(f.name, f.name), hints[f.name]) for f in dataclasses.fields(cls)
             if f.init and not f.metadata.get("transient")]
 
 
@@ -147,36 +146,78 @@ def decoder(cls: type[T]) -> Callable[[Any], T]:
 @cache
 def _encoder(cls: Any) -> Callable[[Any], Any]:
     gen = _Gen(decoding=False)
-    items = []
-    for f, tp in _fields(cls):
-        items.append(f"{f.metadata.get('key', f.name)!r}: {gen.expr(tp, 'o.' + f.name)}")
-    src = "def encode(o):\n    return {" + ", ".join(items) + "}\n"
-    exec(compile(src, f"<codec encode {cls.__qualname__}>", "exec"), gen.env)
+    if getattr(cls, "CODEC_ARRAY", False):
+        body = "[" + ", ".join(gen.expr(tp, "o." + f.name) for f, _, tp in _fields(cls)) + "]"
+    else:
+        body = "{" + ", ".join(f"{k!r}: {gen.expr(tp, 'o.' + f.name)}"
+                               for f, k, tp in _fields(cls)) + "}"
+    exec(compile(f"def encode(o):\n    return {body}\n", f"<codec encode {cls.__qualname__}>",
+                 "exec"), gen.env)
     fn: Callable[[Any], Any] = gen.env["encode"]
     fn.__doc__ = f"{cls.__qualname__} -> JSON-compatible value (generated)."
     return fn
 
 
+def _direct(cls: type) -> list[tuple[str, str]] | None:
+    """(field, default expression source key) of the fields a decoder sets itself when it may
+    skip __init__ (a frozen __init__ sets each field through object.__setattr__: slow), or
+    None when __init__ must run (__post_init__, slots, a field without a default it skips)."""
+    if hasattr(cls, "__post_init__") or "__slots__" in cls.__dict__:
+        return None
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.init and not f.metadata.get("transient"):
+            continue
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            return None
+        out.append((f.name, "default" if f.default is not dataclasses.MISSING else "factory"))
+    return out
+
+
 @cache
 def _decoder(cls: Any) -> Callable[[Any], Any]:
+    """Complete data (the usual case) is read key by key; a missing key (data written before
+    a field was added) falls back to reading each field with its default."""
     gen = _Gen(decoding=True)
-    lines = ["def decode(d):", "    g = d.get"]
-    args = []
-    for i, (f, tp) in enumerate(_fields(cls)):
-        k, var = f.metadata.get("key", f.name), f"a{i}"
+    fields = _fields(cls)
+    by_name = {f.name: f for f in dataclasses.fields(cls)}
+    direct = _direct(cls)
+    array = getattr(cls, "CODEC_ARRAY", False)
+    ctor = gen.ref(cls)
+    gen.env.update(_new=object.__new__, _set=object.__setattr__, _MISSING=_MISSING)
+
+    def build(values: list[str]) -> list[str]:
+        if direct is None:  # positional: the fields written are the __init__ fields, in order
+            return [f"    return {ctor}({', '.join(values)})"]
+        items = [f"{f.name!r}: {v}" for (f, _, _), v in zip(fields, values, strict=True)]
+        for name, kind in direct:  # caches and derived fields start at their defaults
+            f = by_name[name]
+            items.append(f"{name!r}: {gen.ref(f.default)}" if kind == "default"
+                         else f"{name!r}: {gen.ref(f.default_factory)}()")
+        return [f"    o = _new({ctor})", f"    _set(o, '__dict__', {{{', '.join(items)}}})",
+                "    return o"]
+
+    def at(i: int, k: str) -> str:
+        return f"d[{i}]" if array else f"d[{k!r}]"
+
+    fast = build([gen.expr(tp, at(i, k)) for i, (_, k, tp) in enumerate(fields)])
+    lines = ["def decode(d):", "    try:", *("    " + x for x in fast),
+             f"    except {'IndexError' if array else 'KeyError'}:", "        pass",
+             "    g = (lambda k, m: d[k] if k < len(d) else m)" if array else "    g = d.get"]
+    values = []
+    for i, (f, k, tp) in enumerate(fields):
+        var = f"a{i}"
+        values.append(var)
         if f.default is not dataclasses.MISSING:
             default = gen.ref(f.default)
         elif f.default_factory is not dataclasses.MISSING:
             default = f"{gen.ref(f.default_factory)}()"
         else:
-            lines.append(f"    {var} = {gen.expr(tp, f'd[{k!r}]')}")
-            args.append(f"{f.name}={var}")
+            lines.append(f"    {var} = {gen.expr(tp, at(i, k))}")
             continue
-        lines.append(f"    {var} = g({k!r}, _MISSING)")
+        lines.append(f"    {var} = g({i if array else repr(k)}, _MISSING)")
         lines.append(f"    {var} = {default} if {var} is _MISSING else {gen.expr(tp, var)}")
-        args.append(f"{f.name}={var}")
-    lines.append(f"    return {gen.ref(cls)}({', '.join(args)})")
-    gen.env["_MISSING"] = _MISSING
+    lines += build(values)
     src = "\n".join(lines) + "\n"
     exec(compile(src, f"<codec decode {cls.__qualname__}>", "exec"), gen.env)
     fn: Callable[[Any], Any] = gen.env["decode"]

@@ -7,7 +7,7 @@ import heapq
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from streams.aggregate.campaign import CampaignAgg, merge_campaigns
 from streams.aggregate.scale import HASH_SPACE as HASH_SPACE  # re-exported: the aggregates' scale
@@ -42,6 +42,7 @@ class PostRef:
     created_at: float
     reach: int
     sentiment: float | None
+    CODEC_ARRAY: ClassVar[bool] = True  # ten per bucket on the wire: an array, as a row
 
     def rank(self) -> tuple[int, str]:
         """Sort key: highest reach first, ties broken by id for order independence."""
@@ -56,6 +57,7 @@ class AuthorRef:
     followers: int
     kind: str
     posts: int
+    CODEC_ARRAY: ClassVar[bool] = True
 
 
 GLOBAL = "_global"  # the scope of every valid post, watched or not (global trending hashtags)
@@ -107,6 +109,13 @@ class BucketAgg:
     top_authors: tuple[AuthorRef, ...] = ()
     sources: Mapping[str, int] = field(default_factory=dict)  # "partition" -> last source offset
     campaigns: Mapping[str, CampaignAgg] = field(default_factory=dict)  # tag -> mobilisation
+    # the wire and table form is short: one per (watch, bucket) and input record
+    CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "watch": "w", "bucket_start": "b", "count": "n", "reach": "r", "reposts": "rp",
+        "replies": "rl", "negative": "neg", "neutral": "neu", "positive": "pos",
+        "sentiment_sum": "ss", "negative_reach": "nr", "max_created": "mc", "max_arrival": "ma",
+        "author_hashes": "ah", "hashtags": "h", "langs": "l", "top_posts": "tp",
+        "first_movers": "fm", "top_authors": "ta", "sources": "src", "campaigns": "cp"}
 
     @property
     def scored(self) -> int:
@@ -158,42 +167,6 @@ class BucketAgg:
             campaigns=merge_campaigns(self.campaigns, other.campaigns) if other.campaigns
             else self.campaigns,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form, for the internal topic and the table changelog."""
-        return {
-            "w": self.watch, "b": self.bucket_start, "n": self.count, "r": self.reach,
-            "rp": self.reposts, "rl": self.replies, "neg": self.negative,
-            "neu": self.neutral, "pos": self.positive, "ss": self.sentiment_sum,
-            "nr": self.negative_reach, "mc": self.max_created, "ma": self.max_arrival,
-            "ah": list(self.author_hashes), "h": dict(self.hashtags), "l": dict(self.langs),
-            "tp": [_post_to_list(p) for p in self.top_posts],
-            "fm": [_post_to_list(p) for p in self.first_movers],
-            "ta": [[a.handle, a.followers, a.kind, a.posts] for a in self.top_authors],
-            "src": dict(self.sources),
-            "cp": [c.to_dict() for c in self.campaigns.values()],
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> BucketAgg:
-        """Inverse of to_dict."""
-        return cls(
-            watch=d["w"], bucket_start=int(d["b"]), count=d["n"], reach=d["r"],
-            reposts=d["rp"], replies=d["rl"], negative=d["neg"], neutral=d["neu"],
-            positive=d["pos"], sentiment_sum=d["ss"], negative_reach=d["nr"],
-            max_created=d["mc"], max_arrival=d["ma"], author_hashes=tuple(d["ah"]),
-            hashtags=dict(d["h"]), langs=dict(d["l"]),
-            top_posts=tuple(PostRef(*p) for p in d["tp"]),
-            first_movers=tuple(PostRef(*p) for p in d["fm"]),
-            top_authors=tuple(AuthorRef(*a) for a in d["ta"]),
-            sources=dict(d["src"]),
-            campaigns={c["t"]: CampaignAgg.from_dict(c) for c in d.get("cp", ())},
-        )
-
-
-def _post_to_list(p: PostRef) -> list[Any]:
-    return [p.id, p.platform, p.author, p.followers, p.kind, p.text, p.url, p.created_at,
-            p.reach, p.sentiment]
 
 
 def _top(items: Iterable[PostRef], k: int, key: Any) -> tuple[PostRef, ...]:

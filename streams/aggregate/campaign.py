@@ -15,7 +15,7 @@ import hashlib
 import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from streams.aggregate.neardup import Sample, simhash64
 from streams.aggregate.scale import HASH_SPACE, SENTIMENT_NEG, SENTIMENT_POS
@@ -83,6 +83,12 @@ class CampaignAgg:
     reach: int = 0  # followers sum
     first_ts: tuple[float, ...] = ()  # the FIRST_N earliest created_at, sorted
     samples: tuple[Sample, ...] = ()  # (post_hash, simhash, author_hash, ts) by post_hash
+    CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "watch": "w", "bucket_start": "b", "tag": "t", "posts": "n", "author_hashes": "ah",
+        "aff_posts": "ap", "aff_author_hashes": "aah", "aff_sources": "as", "new_posts": "np",
+        "aged_posts": "kp", "low_posts": "lp", "office_posts": "op", "sent_sum": "ss",
+        "scored": "sc", "negative": "ng", "positive": "ps", "reach": "r", "first_ts": "f",
+        "samples": "s"}
 
     def distinct_authors(self) -> int:
         """Distinct authors: exact below KMV_K, else the KMV estimate."""
@@ -122,28 +128,6 @@ class CampaignAgg:
             first_ts=tuple(heapq.nsmallest(FIRST_N, self.first_ts + other.first_ts)),
             samples=tuple(heapq.nsmallest(max_sample, samples.values())),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Compact JSON-compatible form (short keys)."""
-        return {"w": self.watch, "b": self.bucket_start, "t": self.tag, "n": self.posts,
-                "ah": list(self.author_hashes), "ap": self.aff_posts,
-                "aah": list(self.aff_author_hashes), "as": dict(self.aff_sources),
-                "np": self.new_posts, "kp": self.aged_posts, "lp": self.low_posts,
-                "op": self.office_posts, "ss": self.sent_sum, "sc": self.scored,
-                "ng": self.negative, "ps": self.positive, "r": self.reach,
-                "f": list(self.first_ts), "s": [list(s) for s in self.samples]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CampaignAgg:
-        """Inverse of to_dict."""
-        return cls(
-            watch=d["w"], bucket_start=int(d["b"]), tag=d["t"], posts=d["n"],
-            author_hashes=tuple(d["ah"]), aff_posts=d["ap"],
-            aff_author_hashes=tuple(d["aah"]), aff_sources=dict(d["as"]),
-            new_posts=d["np"], aged_posts=d["kp"], low_posts=d["lp"], office_posts=d["op"],
-            sent_sum=float(d["ss"]), scored=d["sc"], negative=d["ng"], positive=d["ps"],
-            reach=d["r"], first_ts=tuple(float(t) for t in d["f"]),
-            samples=tuple((int(s[0]), int(s[1]), int(s[2]), float(s[3])) for s in d["s"]))
 
 
 def _kmv(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:

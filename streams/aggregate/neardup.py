@@ -32,11 +32,10 @@ from __future__ import annotations
 import random
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice, pairwise, repeat
 from operator import and_, rshift, xor
-from typing import Any
 
 from streams.text.normalize import fold, strip_urls
 
@@ -169,14 +168,3 @@ class NearDupWindow:
             flags = self.near_dup_flags()
             object.__setattr__(self, "_ratio", sum(flags) / len(flags))
         return self._ratio or 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Compact JSON-compatible form."""
-        return {"w": self.window_s, "m": self.max_items, "k": self.max_hamming,
-                "i": [list(s) for s in self.items]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> NearDupWindow:
-        """Inverse of to_dict."""
-        return cls(float(d["w"]), int(d["m"]), int(d["k"]),
-                   tuple((int(s[0]), int(s[1]), int(s[2]), float(s[3])) for s in d["i"]))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 Entry = tuple[float, float]  # (count upper bound, error)
 
@@ -126,15 +125,3 @@ class SpaceSaving:
             return []
         best = heapq.nsmallest(n, self.items.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(item, c, e) for item, (c, e) in best]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form (items as [item, count, error] rows, heaviest first)."""
-        return {"k": self.k, "floor": self.floor, "total": self.total,
-                "items": [[item, c, e] for item, c, e in self.top(len(self.items))]}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SpaceSaving:
-        """Inverse of to_dict."""
-        items = {str(row[0]): (float(row[1]), float(row[2])) for row in data.get("items", ())}
-        return cls(int(data["k"]), items, float(data.get("floor", 0.0)),
-                   float(data.get("total", 0.0)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
 
 from streams.detectors.protocol import RANK, SEVERITIES, Signal
 
@@ -52,19 +51,6 @@ class Lifecycle:
 
     incident: Incident | None = None
     cooldown_until: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form for the table changelog."""
-        inc = self.incident
-        return {"cooldown_until": self.cooldown_until,
-                "incident": None if inc is None else {**inc.__dict__, "emits": list(inc.emits)}}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Lifecycle:
-        """Inverse of to_dict."""
-        raw = d.get("incident")
-        inc = None if raw is None else Incident(**{**raw, "emits": tuple(raw["emits"])})
-        return cls(incident=inc, cooldown_until=d.get("cooldown_until", 0.0))
 
 
 @dataclass(frozen=True)

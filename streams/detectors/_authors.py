@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from streams.aggregate.bucket import BucketAgg, PostRef
 
@@ -24,16 +23,3 @@ def reach_factor(followers: int, ref_followers: float, per_decade: float,
     """Multiplier of an author's weight: 1 at ref_followers, +per_decade per x10, clamped."""
     f = max(float(followers), 1.0)
     return min(max(1.0 + per_decade * math.log10(f / ref_followers), lo), hi)
-
-
-def post_to_list(p: PostRef) -> list[Any]:
-    """JSON-compatible list form of a PostRef (field order)."""
-    return [p.id, p.platform, p.author, p.followers, p.kind, p.text, p.url, p.created_at,
-            p.reach, p.sentiment]
-
-
-def post_from_list(v: list[Any]) -> PostRef:
-    """Inverse of post_to_list."""
-    return PostRef(str(v[0]), str(v[1]), str(v[2]), int(v[3]), str(v[4]), str(v[5]),
-                   None if v[6] is None else str(v[6]), float(v[7]), int(v[8]),
-                   None if v[9] is None else float(v[9]))

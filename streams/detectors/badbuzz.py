@@ -26,7 +26,7 @@ lifecycle adds its own slow de-escalation and resolution on top.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
@@ -85,7 +85,7 @@ class BuzzInputs:
 
 @dataclass(frozen=True)
 class BadBuzzState:
-    """Immutable snapshot of one watch's score; JSON-compatible via to_dict/from_dict."""
+    """Immutable snapshot of one watch's score (written by streams.codec)."""
 
     last_ts: float | None = None
     base_posts: float = 0.0  # EW sums for the amplification baseline
@@ -98,22 +98,6 @@ class BadBuzzState:
     raw_score: float = 0.0
     components: tuple[float, ...] = (0.0,) * len(COMPONENTS)  # contributions, in COMPONENTS
     parts: tuple[float, ...] = (0.0,) * len(COMPONENTS)  # each part in [0, 1], unweighted
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict (tuples become lists)."""
-        d = asdict(self)
-        d["components"], d["parts"] = list(self.components), list(self.parts)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BadBuzzState:
-        """Rebuild a state from to_dict() output (unknown keys ignored)."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in data.items() if k in known}
-        for key in ("components", "parts"):
-            if key in kw:
-                kw[key] = tuple(float(x) for x in kw[key])
-        return cls(**kw)
 
 
 @dataclass(frozen=True)

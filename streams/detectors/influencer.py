@@ -27,8 +27,6 @@ from streams.aggregate.bucket import SENTIMENT_NEG, PostRef
 from streams.detectors._authors import (
     evidence_posts,
     fold_handle,
-    post_from_list,
-    post_to_list,
     reach_factor,
 )
 from streams.detectors.protocol import RANK, BucketView, Signal
@@ -78,21 +76,10 @@ class InfluencerSignal:
     impact: float
     post: PostRef
 
-    def to_list(self) -> list[Any]:
-        """JSON-compatible form."""
-        return [self.bucket_ts, self.author, self.kind, self.followers, self.severity,
-                self.impact, post_to_list(self.post)]
-
-    @classmethod
-    def from_list(cls, v: list[Any]) -> InfluencerSignal:
-        """Inverse of to_list."""
-        return cls(float(v[0]), str(v[1]), str(v[2]), int(v[3]), str(v[4]), float(v[5]),
-                   post_from_list(v[6]))
-
 
 @dataclass(frozen=True)
 class InfluencerState:
-    """Immutable snapshot of one watch's detector; JSON-compatible via to_dict/from_dict."""
+    """Immutable snapshot of one watch's detector (written by streams.codec)."""
 
     last_ts: float | None = None
     recent: tuple[tuple[str, float, float], ...] = ()  # (author, signalled at, impact), by time
@@ -100,21 +87,6 @@ class InfluencerState:
     severity: str = ""
     score: float = 0.0
     engaged: int = 0  # distinct authors engaged within crisis_window_s
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict."""
-        return {"last_ts": self.last_ts, "recent": [list(r) for r in self.recent],
-                "signals": [s.to_list() for s in self.signals], "severity": self.severity,
-                "score": self.score, "engaged": self.engaged}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> InfluencerState:
-        """Inverse of to_dict."""
-        return cls(last_ts=d.get("last_ts"),
-                   recent=tuple((str(a), float(t), float(i)) for a, t, i in d.get("recent", [])),
-                   signals=tuple(InfluencerSignal.from_list(s) for s in d.get("signals", [])),
-                   severity=d.get("severity", ""), score=float(d.get("score", 0.0)),
-                   engaged=int(d.get("engaged", 0)))
 
 
 def initial_state() -> InfluencerState:

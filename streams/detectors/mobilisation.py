@@ -96,26 +96,10 @@ class Track:
         """Posts within the recent window."""
         return sum(r[1] for r in self.recent)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form."""
-        return {"t": self.tag, "fs": self.first_seen_ts, "lp": self.last_post_ts,
-                "ep": self.episode.to_dict(), "r": [list(r) for r in self.recent],
-                "nd": self.neardup.to_dict(), "cs": self.campaign_since,
-                "os": self.outweighs_since, "c": self.cls, "cf": self.confidence,
-                "as": self.alert_since}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Track:
-        """Inverse of to_dict."""
-        return cls(d["t"], float(d["fs"]), float(d["lp"]), CampaignAgg.from_dict(d["ep"]),
-                   tuple((float(r[0]), int(r[1]), int(r[2])) for r in d["r"]),
-                   NearDupWindow.from_dict(d["nd"]), d["cs"], d["os"], d["c"],
-                   float(d["cf"]), d["as"])
-
 
 @dataclass(frozen=True)
 class MobilisationState:
-    """Immutable snapshot of one watch; JSON-compatible via to_dict/from_dict."""
+    """Immutable snapshot of one watch (written by streams.codec)."""
 
     last_ts: float | None = None
     tracked: Mapping[str, Track] = field(default_factory=dict)
@@ -127,20 +111,6 @@ class MobilisationState:
         """Office-hours share of the watch's ordinary traffic (with a prior)."""
         return ((self.office_posts + cfg.office_prior_share * cfg.office_prior_posts)
                 / (self.ordinary_posts + cfg.office_prior_posts))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict."""
-        return {"l": self.last_ts, "t": [t.to_dict() for _, t in sorted(self.tracked.items())],
-                "n": [list(x) for x in self.negatives], "o": self.office_posts,
-                "p": self.ordinary_posts}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> MobilisationState:
-        """Inverse of to_dict."""
-        tracks = (Track.from_dict(t) for t in d["t"])
-        return cls(d["l"], {t.tag: t for t in tracks},
-                   tuple((float(x[0]), int(x[1])) for x in d["n"]), float(d["o"]),
-                   float(d["p"]))
 
 
 def initial_state() -> MobilisationState:

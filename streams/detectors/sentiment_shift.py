@@ -27,7 +27,7 @@ baseline is a set of exponentially weighted sums and the recent window a ring of
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
@@ -77,7 +77,7 @@ DEFAULT = SentimentShiftConfig()
 
 @dataclass(frozen=True)
 class SentimentShiftState:
-    """Immutable snapshot of one watch's detector; JSON-compatible via to_dict/from_dict."""
+    """Immutable snapshot of one watch's detector (written by streams.codec)."""
 
     first_ts: float | None = None
     last_ts: float | None = None
@@ -103,21 +103,6 @@ class SentimentShiftState:
     scale_s: float = 0.0
     severity: str = ""
     onset: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict (tuples become lists)."""
-        d = asdict(self)
-        d["ring"] = [list(e) for e in self.ring]
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SentimentShiftState:
-        """Rebuild a state from to_dict() output (unknown keys ignored)."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in data.items() if k in known}
-        if "ring" in kw:
-            kw["ring"] = tuple(tuple(float(x) for x in e) for e in kw["ring"])
-        return cls(**kw)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams.aggregate.sketches import SpaceSaving
@@ -112,7 +112,7 @@ class TrendSignal:
 
 @dataclass(frozen=True)
 class TrendState:
-    """Immutable snapshot of one scope; JSON-compatible via to_dict/from_dict."""
+    """Immutable snapshot of one scope (written by streams.codec)."""
 
     last_ts: float | None = None
     bucket_s: float | None = None
@@ -127,28 +127,6 @@ class TrendState:
     # the ranking of these very sketches under a config, as fold computed it (not state)
     ranked: tuple[TrendConfig, tuple[tuple[str, float, float, float, float], ...]] | None = field(
         default=None, compare=False, repr=False, metadata=TRANSIENT)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict."""
-        return {"last_ts": self.last_ts, "bucket_s": self.bucket_s,
-                "recent": self.recent.to_dict(), "base": self.base.to_dict(),
-                "recent_sq": self.recent_sq, "recent_exposure_s": self.recent_exposure_s,
-                "base_exposure_s": self.base_exposure_s,
-                "status": {t: list(v) for t, v in sorted(self.status.items())},
-                "onsets": [asdict(o) for o in self.onsets]}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrendState:
-        """Inverse of to_dict."""
-        status = {str(t): (float(v[0]), None if v[1] is None else float(v[1]), bool(v[2]))
-                  for t, v in data.get("status", {}).items()}
-        return cls(last_ts=data.get("last_ts"), bucket_s=data.get("bucket_s"),
-                   recent=SpaceSaving.from_dict(data["recent"]),
-                   base=SpaceSaving.from_dict(data["base"]),
-                   recent_sq=float(data.get("recent_sq", 0.0)),
-                   recent_exposure_s=float(data.get("recent_exposure_s", 0.0)),
-                   base_exposure_s=float(data.get("base_exposure_s", 0.0)), status=status,
-                   onsets=tuple(TrendingTag(**o) for o in data.get("onsets", ())))
 
 
 def initial_state(cfg: TrendConfig = DEFAULT) -> TrendState:

@@ -47,15 +47,17 @@ def closes_bucket(before_s: float, after_s: float, bucket_s: int, lateness_s: fl
 def partial_messages(partials: Iterable[BucketAgg],
                      partition_of: Callable[[str], int]) -> list[tuple[int, bytes]]:
     """One internal message per partition of the partials topic, holding all its partials."""
+    encode = codec.encoder(BucketAgg)
     by_part: dict[int, list[Any]] = {}
     for p in partials:
-        by_part.setdefault(partition_of(p.watch), []).append(p.to_dict())
+        by_part.setdefault(partition_of(p.watch), []).append(encode(p))
     return [(part, orjson.dumps({PARTIALS_KEY: docs})) for part, docs in sorted(by_part.items())]
 
 
 def partials_of(doc: Mapping[str, Any]) -> list[BucketAgg]:
     """The partials of an internal message."""
-    return [BucketAgg.from_dict(d) for d in doc[PARTIALS_KEY]]
+    decode = codec.decoder(BucketAgg)
+    return [decode(d) for d in doc[PARTIALS_KEY]]
 
 
 def _doc(raw: Any) -> Any:
@@ -73,12 +75,12 @@ def load_state(raw: bytes | None) -> WatchState | None:
 def load_bucket(raw: bytes | None) -> BucketAgg | None:
     """Decode a buckets table value (None for a missing or deleted key)."""
     doc = _doc(raw)
-    return None if doc is None else BucketAgg.from_dict(doc)
+    return None if doc is None else codec.decode(BucketAgg, doc)
 
 
 def dump_bucket(agg: BucketAgg) -> bytes:
     """A buckets table value."""
-    return orjson.dumps(agg.to_dict())
+    return codec.dumps(agg)
 
 
 class GlobalCounts:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import (
     GLOBAL,
     GLOBAL_HASHTAGS,
@@ -118,7 +119,7 @@ def test_merging_partial_aggregates_equals_aggregating_everything(
 @given(events_st)
 def test_round_trip_through_dict(evs: list[SocialEvent]) -> None:
     for agg in _partials(evs):
-        assert BucketAgg.from_dict(agg.to_dict()) == agg
+        assert codec.decode(BucketAgg, codec.encode(agg)) == agg
 
 
 def test_counts_and_bounds() -> None:

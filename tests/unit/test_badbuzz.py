@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Lifecycle, Policy, step
 from streams.detectors import badbuzz as BB
@@ -184,6 +184,6 @@ def test_score_bounded_explained_and_state_round_trips(rows):
         assert all(0.0 <= p <= 1.0 for p in state.parts)
         assert all(c >= 0.0 for c in state.components)
         assert math.isclose(sum(state.components), state.score, abs_tol=1e-9)
-        assert BB.BadBuzzState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+        assert codec.loads(BB.BadBuzzState, codec.dumps(state)) == state
         obs = BB.observe(state)
         assert (obs == []) == (state.level == 0)

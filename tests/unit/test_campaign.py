@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import author_hash
 from streams.aggregate.campaign import (
     FIRST_N,
@@ -117,7 +117,7 @@ def test_merging_partials_equals_aggregating_everything(evs: list[SocialEvent],
 def test_round_trip_through_json(evs: list[SocialEvent]) -> None:
     for tags in _build(evs).values():
         for agg in tags.values():
-            assert CampaignAgg.from_dict(orjson.loads(orjson.dumps(agg.to_dict()))) == agg
+            assert codec.loads(CampaignAgg, codec.dumps(agg)) == agg
 
 
 def test_bounds_and_counts() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import Lifecycle, Policy, step
 from streams.detectors import influencer as I
@@ -138,6 +138,6 @@ def test_state_round_trips_and_score_is_bounded(rows):
     for gap, ps in rows:
         i += gap
         state = I.update(state, BucketView(agg(i, *ps[:5], first=tuple(ps[5:]))), T0 + i * B)
-        assert I.InfluencerState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+        assert codec.loads(I.InfluencerState, codec.dumps(state)) == state
         assert 0.0 <= state.score < 1.0
         assert len({s.author for s in state.signals}) == len(state.signals)

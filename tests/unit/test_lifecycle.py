@@ -7,6 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.alerts.lifecycle import Lifecycle, Policy, Signal, alert_id, step
 
 P = Policy(cooldown_s=1800, max_updates_per_hour=3, resolve_after_s=600, deescalate_after_s=900,
@@ -80,7 +81,7 @@ def test_an_ongoing_signal_without_level_keeps_severity() -> None:
 
 def test_lifecycle_round_trips() -> None:
     lc = step(Lifecycle(), "w", "volume_spike", obs("crisis", 10, 0, True), 60, P).state
-    assert Lifecycle.from_dict(lc.to_dict()) == lc
+    assert codec.loads(Lifecycle, codec.dumps(lc)) == lc
 
 
 @given(st.text(max_size=20), st.sampled_from(["volume_spike", "bad_buzz"]),

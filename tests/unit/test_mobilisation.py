@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import SENTIMENT_NEG, author_hash
 from streams.aggregate.build import hashtags_of
 from streams.aggregate.campaign import (
@@ -159,8 +159,8 @@ def test_share_of_voice_against_the_bad_buzz() -> None:
 
 def test_final_state_round_trips_and_is_small() -> None:
     state = _run().final
-    blob = orjson.dumps(state.to_dict())
-    assert mob.MobilisationState.from_dict(orjson.loads(blob)) == state
+    blob = codec.dumps(state)
+    assert codec.loads(mob.MobilisationState, blob) == state
 
 
 # --- classify on hand-built features -------------------------------------------------------
@@ -237,4 +237,4 @@ def test_state_stays_bounded(buckets: list[dict[str, int]], max_tracked: int) ->
         for s in mob.evaluate(state, cfg):
             assert s.alert == (s.signal() is not None)
             assert not (s.alert and s.classification.cls == "organic")
-    assert mob.MobilisationState.from_dict(orjson.loads(orjson.dumps(state.to_dict()))) == state
+    assert codec.loads(mob.MobilisationState, codec.dumps(state)) == state

@@ -14,6 +14,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.neardup import DEFAULT_MAX_HAMMING, NearDupWindow, hamming, simhash64
 from streams.dev import _sim_text as txt
 
@@ -139,7 +140,7 @@ def test_bounded_and_order_independent(samples: list, cap: int, rnd: random.Rand
     batched = w.add_many(shuffled[:half]).add_many(shuffled[half:])
     assert batched == one_by_one
     assert batched.near_dup_ratio() == one_by_one.near_dup_ratio()
-    assert NearDupWindow.from_dict(batched.to_dict()) == batched
+    assert codec.loads(NearDupWindow, codec.dumps(batched)) == batched
 
 
 @settings(max_examples=60, deadline=None)

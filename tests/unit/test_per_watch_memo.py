@@ -6,11 +6,11 @@ import random
 from dataclasses import replace
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg
 from streams.detectors import volume
 from streams.engine.loop import close_until, early
@@ -32,12 +32,12 @@ def _counting(decode: Any) -> tuple[Any, list[Any]]:
 def test_memo_decodes_a_value_once_while_the_table_holds_the_same_bytes() -> None:
     decode, calls = _counting(load_bucket)
     memo = TableMemo(decode, 10)
-    raw = orjson.dumps(BucketAgg(watch="w", bucket_start=60, count=3).to_dict())
+    raw = codec.dumps(BucketAgg(watch="w", bucket_start=60, count=3))
     first = memo.get(b"k", raw)
     assert memo.get(b"k", raw) is first
     assert memo.get(b"k", bytes(bytearray(raw))) is first  # equal bytes (changelog recovery)
     assert len(calls) == 1
-    changed = orjson.dumps(BucketAgg(watch="w", bucket_start=60, count=4).to_dict())
+    changed = codec.dumps(BucketAgg(watch="w", bucket_start=60, count=4))
     second = memo.get(b"k", changed)
     assert second is not None and second.count == 4 and len(calls) == 2
     assert memo.get(b"k", None) is None  # deleted from the table: never the memo's value
@@ -48,7 +48,7 @@ def test_memo_put_serves_the_written_snapshot_and_evicts_the_oldest() -> None:
     decode, calls = _counting(load_bucket)
     memo = TableMemo(decode, 2)
     aggs = [BucketAgg(watch="w", bucket_start=60 * i, count=i) for i in range(3)]
-    raws = [orjson.dumps(a.to_dict()) for a in aggs]
+    raws = [codec.dumps(a) for a in aggs]
     for i in range(3):
         memo.put(f"k{i}".encode(), raws[i], aggs[i])
     assert memo.get(b"k2", raws[2]) is aggs[2] and memo.get(b"k1", raws[1]) is aggs[1]
@@ -127,7 +127,7 @@ def test_memo_discard_forgets_a_closed_bucket() -> None:
     decode, calls = _counting(load_bucket)
     memo = TableMemo(decode, 10)
     agg = BucketAgg(watch="w", bucket_start=60, count=1)
-    raw = orjson.dumps(agg.to_dict())
+    raw = codec.dumps(agg)
     memo.put(b"k", raw, agg)
     memo.discard(b"k")
     memo.discard(b"never-there")

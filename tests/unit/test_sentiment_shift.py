@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.alerts.lifecycle import RANK, Lifecycle, Policy, step
 from streams.detectors import sentiment_shift as S
@@ -167,7 +167,7 @@ def test_state_round_trips_and_score_is_bounded(rows, weight):
         ts += gap * B
         agg = bucket((ts - T0) // B, n, p, rng, big_negative=(big,) if big and n else ())
         state = S.update(state, BucketView(agg), ts, cfg)
-        again = S.SentimentShiftState.from_dict(json.loads(json.dumps(state.to_dict())))
+        again = codec.loads(S.SentimentShiftState, codec.dumps(state))
         assert again == state
         for obs in S.observe(state, cfg):
             assert 0.0 <= obs.score <= 1.0

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams import codec
 from streams.aggregate.sketches import SpaceSaving
 
 ITEMS = [f"t{i}" for i in range(12)]
@@ -134,7 +135,7 @@ def test_prune_keeps_the_upper_bound(stream, k, min_count):
 @given(batches, ks)
 def test_json_round_trip(stream, k):
     sk = sketch_of(stream, k)
-    assert SpaceSaving.from_dict(json.loads(json.dumps(sk.to_dict()))) == sk
+    assert codec.decode(SpaceSaving, json.loads(json.dumps(codec.encode(sk)))) == sk
 
 
 def test_heavy_item_survives_a_flood_of_one_offs():

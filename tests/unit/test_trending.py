@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -10,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from streams import codec
 from streams.alerts import lifecycle as L
 from streams.detectors import trending as T
 
@@ -122,7 +122,7 @@ def test_memory_is_bounded_under_100k_one_off_hashtags():
         counts = {f"x{b}_{j}": 1 for j in range(1000)}
         state = T.fold(state, T0 + b * MIN, counts, cfg)
         assert T.evaluate(state, None, cfg) == []  # one-off noise never trends
-        sizes.append(len(json.dumps(state.to_dict())))
+        sizes.append(len(codec.dumps(state)))
     assert len(state.recent) <= 256 and len(state.base) <= 512
     assert len(state.status) <= 256
     assert max(sizes[50:]) < 1.2 * sizes[49]  # the stored state stopped growing
@@ -141,7 +141,7 @@ def test_state_round_trips_through_json(warm):
     stream = list(minutes(40, start=start, extra=burst))
     state, _ = run(stream[:20], warm[0])
     assert T.trending_tags(state)  # a trending episode is part of the state
-    back = T.TrendState.from_dict(json.loads(json.dumps(state.to_dict())))
+    back = codec.loads(T.TrendState, codec.dumps(state))
     assert back == state
     a, _ = run(stream[20:], state)
     b, _ = run(stream[20:], back)
