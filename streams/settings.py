@@ -8,22 +8,24 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, ClassVar
+
+from streams.masking import MASK, Masked, mask_url
 
 ENV_PREFIX = "VIGIE_"
-SECRET_FIELDS = frozenset({"kafka_sasl_password", "redis_password", "webhook_secret",
-                           "chat_webhook_url", "grafana_token"})
-MASK = "***"
 
 
 def _meta(help_: str, secret: bool = False) -> dict[str, Any]:
     return {"help": help_, "secret": secret}
 
 
-@dataclass(frozen=True)
-class Settings:
+@dataclass(frozen=True, repr=False)
+class Settings(Masked):
     """Every tunable of a Vigie process; env var = VIGIE_ + upper-cased field name."""
+
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "kafka_sasl_password", "redis_password", "webhook_secret", "chat_webhook_url",
+        "grafana_token"})
 
     # --- Kafka -------------------------------------------------------------------------
     kafka_brokers: str = field(default="", metadata=_meta(
@@ -135,34 +137,9 @@ class Settings:
         """Return a copy with some fields changed (used by the embedded launcher)."""
         return dataclasses.replace(self, **changes)
 
-    def masked(self) -> dict[str, Any]:
-        """Return the settings as a dict with every secret masked, for logs."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in SECRET_FIELDS and value:
-                value = MASK
-            elif f.name == "redis_url" and value:
-                value = mask_url(value)
-            out[f.name] = value
-        return out
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.masked().items())
-        return f"Settings({inner})"
-
-    __str__ = __repr__
-
-
-def mask_url(url: str) -> str:
-    """Hide the password of a URL such as redis://user:pass@host/0."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:{MASK}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    def shown(self, name: str, value: Any) -> Any:
+        """A Redis URL is shown without its password."""
+        return mask_url(value) if name == "redis_url" and value else value
 
 
 def _coerce(name: str, raw: Any, target: Any) -> Any:

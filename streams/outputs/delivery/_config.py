@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
+
+from streams.masking import Masked, redact_url
 
 SEVERITIES: tuple[str, ...] = ("watch", "warning", "crisis")
 DROP_QUEUE_FULL = "queue_full"
 DROP_GAVE_UP = "gave_up"
 DROP_CLIENT_ERROR = "client_error"
-MASK = "***"
 
 Alert = Mapping[str, Any]
 
@@ -29,23 +29,10 @@ def meets_severity(alert: Alert, min_severity: str) -> bool:
     return severity_rank(str(alert.get("severity", ""))) >= severity_rank(min_severity)
 
 
-def redact_url(url: str, *, path_is_secret: bool = False) -> str:
-    """Hide credentials in a URL: user info and query always, the path when it is a token."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    if parts.username or parts.password:
-        netloc = f"{MASK}@{netloc}"
-    path = f"/{MASK}" if path_is_secret and parts.path.strip("/") else parts.path
-    return urlunsplit((parts.scheme, netloc, path, MASK if parts.query else "", ""))
-
-
 @dataclass(frozen=True, kw_only=True, repr=False)
-class DeliveryConfig:
+class DeliveryConfig(Masked):
     """Tuning shared by every sink; subclasses add their endpoint and credentials."""
 
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
     URL_PATH_IS_SECRET: ClassVar[bool] = False
 
     url: str
@@ -67,20 +54,7 @@ class DeliveryConfig:
         if self.base_backoff_s < 0 or self.max_backoff_s < self.base_backoff_s:
             raise ValueError(f"{self.name}: 0 <= base_backoff_s <= max_backoff_s")
 
-    def masked(self) -> dict[str, Any]:
-        """The config as a dict with secrets and secret-bearing URLs masked, for logs."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in self.SECRET_FIELDS and value:
-                value = MASK
-            elif f.name == "url":
-                value = redact_url(value, path_is_secret=self.URL_PATH_IS_SECRET)
-            out[f.name] = value
-        return out
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.masked().items())
-        return f"{type(self).__name__}({inner})"
-
-    __str__ = __repr__
+    def shown(self, name: str, value: Any) -> Any:
+        """The endpoint is shown without credentials (its path too when it is the token)."""
+        return redact_url(value, path_is_secret=self.URL_PATH_IS_SECRET) if name == "url" \
+            else value

@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import aiohttp
 
@@ -24,6 +24,7 @@ from streams.outputs.delivery._config import (
 )
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", bound=DeliveryConfig)
 
 def _noop(*_args: object) -> None:
     return None
@@ -89,18 +90,20 @@ def backoff_s(attempt: int, base_s: float, max_s: float, rng: random.Random) -> 
     return rng.uniform(ceiling / 2, ceiling)
 
 
-class QueuedSink:
+class QueuedSink(Generic[C]):
     """Base of every sink: severity filter, bounded queue, drain task, retries.
 
-    Subclasses implement ``build_request(alert)`` and may override ``attempt_headers``.
+    Subclasses implement ``build_request(alert)`` (their config, typed, is ``self.config``)
+    and may override ``attempt_headers``.
     """
 
     def __init__(
         self,
-        config: DeliveryConfig,
+        config: C,
         callbacks: DeliveryCallbacks | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        self.config = config
         self.name = config.name
         self.min_severity = config.min_severity
         self.timeout_s = config.timeout_s

@@ -8,7 +8,6 @@ shows up on every time series panel.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -16,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from streams.outputs.delivery._config import Alert, DeliveryConfig
-from streams.outputs.delivery._queue import DeliveryCallbacks, QueuedSink, Request
+from streams.outputs.delivery._queue import QueuedSink, Request
 
 ANNOTATIONS_PATH = "/api/annotations"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,17 +77,8 @@ class GrafanaConfig(DeliveryConfig):
     extra_tags: tuple[str, ...] = ("vigie",)
 
 
-class GrafanaAnnotationSink(QueuedSink):
+class GrafanaAnnotationSink(QueuedSink[GrafanaConfig]):
     """Posts each alert as a Grafana annotation, queued and retried off the pipeline."""
-
-    def __init__(
-        self,
-        config: GrafanaConfig,
-        callbacks: DeliveryCallbacks | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(config, callbacks, rng)
-        self.config = config
 
     def build_request(self, alert: Alert) -> Request:
         """POST /api/annotations with a bearer token when one is configured."""

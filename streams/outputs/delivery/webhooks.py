@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import random
 import time
 from dataclasses import dataclass
 from typing import ClassVar
@@ -35,7 +34,7 @@ from typing import ClassVar
 import orjson
 
 from streams.outputs.delivery._config import Alert, DeliveryConfig
-from streams.outputs.delivery._queue import DeliveryCallbacks, QueuedSink, Request
+from streams.outputs.delivery._queue import QueuedSink, Request
 from streams.outputs.delivery.chat import FLAVORS, chat_payload
 
 TIMESTAMP_HEADER = "X-Vigie-Timestamp"
@@ -110,17 +109,8 @@ class SignedWebhookConfig(DeliveryConfig):
             raise ValueError(f"{self.name}: a signing secret is required")
 
 
-class ChatWebhookSink(QueuedSink):
+class ChatWebhookSink(QueuedSink[ChatWebhookConfig]):
     """Posts a Slack or Teams card for each alert at or above ``min_severity``."""
-
-    def __init__(
-        self,
-        config: ChatWebhookConfig,
-        callbacks: DeliveryCallbacks | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(config, callbacks, rng)
-        self.config = config
 
     def build_request(self, alert: Alert) -> Request:
         """POST the flavor's JSON card to the webhook URL."""
@@ -129,17 +119,8 @@ class ChatWebhookSink(QueuedSink):
                        headers={"Content-Type": JSON_TYPE, "User-Agent": USER_AGENT})
 
 
-class SignedWebhookSink(QueuedSink):
+class SignedWebhookSink(QueuedSink[SignedWebhookConfig]):
     """Posts the alert.v1 JSON, signed afresh on every attempt (timestamp + HMAC)."""
-
-    def __init__(
-        self,
-        config: SignedWebhookConfig,
-        callbacks: DeliveryCallbacks | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(config, callbacks, rng)
-        self.config = config
 
     def build_request(self, alert: Alert) -> Request:
         """POST the alert itself; the dedup key lets receivers drop redeliveries."""
