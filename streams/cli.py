@@ -28,14 +28,10 @@ def cmd_worker(s: settings_mod.Settings, args: argparse.Namespace) -> int:
         print("vigie worker needs VIGIE_KAFKA_BROKERS and VIGIE_REDIS_URL; for an embedded "
               "broker and Redis use `vigie demo`.", file=sys.stderr)
         return 2
-    from faust.worker import Worker
-
-    from streams.worker.app import create_app
+    from streams.worker.app import run_worker
 
     log.info("starting worker settings=%s", s)
-    app, _ = create_app(s)
-    worker = Worker(app, loglevel=s.log_level.lower(), quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    run_worker(s)
     return 0
 
 

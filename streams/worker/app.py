@@ -167,6 +167,16 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Wor
     return app, ctx
 
 
+def run_worker(settings: Settings) -> None:
+    """Run a worker until it is stopped (the `vigie worker` command)."""
+    from faust.worker import Worker
+
+    app, _ = create_app(settings)
+    worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True,
+                    redirect_stdouts=False)
+    worker.execute_from_commandline()
+
+
 async def reload_rosters(ctx: WorkerContext, store: RedisStore) -> None:
     """Rosters change while the worker runs: file + Redis sets, swapped in whole."""
     s = ctx.settings
