@@ -28,7 +28,8 @@ from streams.aggregate.build import hashtags_of
 from streams.aggregate.campaign import Affiliation, CampaignBuilder, post_hash
 from streams.aggregate.neardup import simhash64
 from streams.dev import scenarios, simulate
-from streams.events.model import SocialEvent, parse_event
+from streams.events.model import SocialEvent
+from streams.events.parse import parse_event
 from streams.text.normalize import fold_tag
 from streams.watches.matcher import WatchMatcher, load_watches
 

@@ -51,7 +51,7 @@ DEFAULT = VolumeConfig()
 
 @dataclass(frozen=True)
 class VolumeState:
-    """Immutable snapshot of one entity's detector (written by streams.codec)."""
+    """Immutable snapshot of one entity's detector; JSON-compatible via to_dict/from_dict."""
 
     first_ts: float | None = None
     last_ts: float | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import contextlib
 import logging
 import math
@@ -18,9 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from subprocess import Popen
 from types import FrameType
@@ -32,81 +29,13 @@ from streams import topics
 from streams.dev import _bench_kafka as kb
 from streams.dev import _bench_load as load
 from streams.dev import _bench_report as report
-from streams.dev.demo import infrastructure, start_worker, stop_process, wait_http
-from streams.dev.embedded import free_port
+from streams.dev._bench_phase import Phase, drain, phase, worker
 from streams.settings import Settings
-from streams.worker import kafka_shim
 
 log = logging.getLogger(__name__)
 PHASES = ("platform", "batched", "single", "latency")
 # the platform issue's pipeline: decode, validate, DLQ, match, aggregate, volume detector only
 PLATFORM = {"detectors_enabled": False, "score_sentiment": False}
-
-
-@dataclass(frozen=True)
-class Phase:
-    """Settings of one phase (its broker, app id, port) and where its topics start."""
-
-    name: str
-    s: Settings
-    work: Path
-    starts: dict[str, dict[int, int]]
-
-    @property
-    def metrics_url(self) -> str:
-        """The worker's Prometheus endpoint."""
-        return f"http://127.0.0.1:{self.s.web_port}/metrics"
-
-
-@contextlib.contextmanager
-def _phase(settings: Settings, work: Path, name: str, **overrides: Any) -> Iterator[Phase]:
-    """Fresh infrastructure (embedded) or fresh offsets (configured broker) for one phase."""
-    app_id = f"vigie-bench-{name}-{uuid.uuid4().hex[:8]}"
-    pdir = work / name
-    pdir.mkdir(parents=True, exist_ok=True)
-    s = settings.with_overrides(app_id=app_id, web_port=free_port(), data_dir=str(pdir / "data"),
-                                **overrides)
-    with infrastructure(s, str(pdir)) as infra:
-        s = infra.settings
-        if s.kafka_end_offset_shim:
-            kafka_shim.install()
-        names = (topics.EVENTS.name, topics.ALERTS.name)
-        if settings.embedded_kafka:  # a new broker: every topic is empty
-            starts = {t: dict.fromkeys(range(s.topic_partitions), 0) for t in names}
-        else:  # a shared broker: skip what earlier runs left in the topics
-            starts = {t: asyncio.run(kb.end_offsets(s, t)) for t in names}
-            asyncio.run(kb.precommit(s, app_id, (topics.EVENTS.name, topics.PARTIALS.name)))
-        yield Phase(name, s, pdir, starts)
-
-
-@contextlib.contextmanager
-def _worker(ph: Phase) -> Iterator[Popen[bytes]]:
-    """A `vigie worker` subprocess, stopped on exit (also at interpreter exit)."""
-    proc = start_worker(ph.s, ph.work / "worker.log")
-    atexit.register(stop_process, proc)
-    try:
-        wait_http(f"http://127.0.0.1:{ph.s.web_port}/healthz", 90.0, proc)
-        yield proc
-    finally:
-        stop_process(proc)
-        atexit.unregister(stop_process)
-
-
-def _drain(url: str, proc: Popen[bytes], quiet_s: float = 1.0, timeout_s: float = 60.0) -> float:
-    """Wait until merged partials and closed buckets stop increasing for quiet_s (the worker
-    has merged its backlog and closed the history's buckets); return the seconds waited."""
-    start = time.monotonic()
-    last, since = -1.0, start
-    while time.monotonic() - start < timeout_s and proc.poll() is None:
-        with contextlib.suppress(OSError):
-            m = kb.scrape(url)
-            n = m.get("vigie_partials_in_total", 0.0) + m.get("vigie_buckets_closed_total", 0.0)
-            if n != last:
-                last, since = n, time.monotonic()
-            elif time.monotonic() - since >= quiet_s:
-                break
-        time.sleep(0.2)
-    return time.monotonic() - start
 
 
 def _repeated(settings: Settings, work: Path, name: str, events: Sequence[bytes],
@@ -135,15 +64,15 @@ def _throughput(settings: Settings, work: Path, name: str, events: Sequence[byte
                 per_record: int, ceiling_repeats: int, **overrides: Any) -> dict[str, Any]:
     """Pre-produce the load, start a worker, time its consumption; optionally the ceiling."""
     values = load.batch(events, per_record)
-    with _phase(settings, work, name, **overrides) as ph:
+    with phase(settings, work, name, **overrides) as ph:
         t = time.monotonic()
         asyncio.run(kb.produce(ph.s, topics.EVENTS.name, values))
         produce_s = time.monotonic() - t
         print(f"[{name}] {len(events):,} events in {len(values):,} records produced in "
               f"{produce_s:.1f} s; starting the worker", flush=True)
-        with _worker(ph) as proc:
+        with worker(ph) as proc:
             prog = kb.follow(ph.metrics_url, len(values), 30.0 + len(events) / 2000, proc)
-            drain_s = _drain(ph.metrics_url, proc) if prog.complete else 0.0
+            drain_s = drain(ph.metrics_url, proc) if prog.complete else 0.0
             last = prog.samples[-1][1] if prog.samples else {}
             with contextlib.suppress(OSError):  # after the drain: late partials are counted
                 last = kb.scrape(ph.metrics_url)
@@ -218,13 +147,13 @@ def _latency(settings: Settings, work: Path, *, watches: int, live_s: float, com
                            rate_per_s=rate_per_s, burst_every_s=burst_every_s)
     toml = work / "latency-watches.toml"
     toml.write_text(ld.watches_toml)
-    with _phase(settings, work, "latency", watches_file=str(toml)) as ph:
+    with phase(settings, work, "latency", watches_file=str(toml)) as ph:
         hist_ts = asyncio.run(kb.produce(ph.s, topics.EVENTS.name, [r.value for r in ld.history]))
         print(f"[latency] {len(ld.history)} warm-up records (a day of {watches} watches); "
               "starting the worker", flush=True)
-        with _worker(ph) as proc:
+        with worker(ph) as proc:
             warm = kb.follow(ph.metrics_url, len(ld.history), 120.0, proc)
-            warm_drain_s = _drain(ph.metrics_url, proc)
+            warm_drain_s = drain(ph.metrics_url, proc)
             print(f"[latency] warm-up consumed ({warm.complete}), drained in {warm_drain_s:.1f} s;"
                   f" offering {rate_per_s:,.0f} events/s for {live_s:.0f} s", flush=True)
             live = asyncio.run(_live(ph, ld, proc, linger_s))

@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from streams.events.model import InvalidEvent, SocialEvent, parse_event
+from streams.events.model import InvalidEvent, SocialEvent
+from streams.events.parse import parse_event
 from streams.events.times import iso_precise
 
 DEAD_LETTER_SCHEMA = "dead-letter.v1"

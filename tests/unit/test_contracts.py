@@ -31,7 +31,8 @@ from streams.alerts.build import build_alert
 from streams.alerts.lifecycle import alert_id
 from streams.events import model
 from streams.events.decode import DeadLetter, Limits, dead_letter_record, decode_record
-from streams.events.model import InvalidEvent, parse_event
+from streams.events.model import InvalidEvent
+from streams.events.parse import parse_event
 from streams.events.schemas import schema, validator
 from streams.text.normalize import extract_hashtags, fold_tag
 from streams.watches.kinds import AUTHOR_KINDS

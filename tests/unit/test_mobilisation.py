@@ -24,7 +24,7 @@ from streams.aggregate.campaign import (
 )
 from streams.detectors import mobilisation as mob
 from streams.dev import scenarios, simulate
-from streams.events.model import parse_event
+from streams.events.parse import parse_event
 from streams.text.normalize import fold_tag
 from streams.text.sentiment import score
 from streams.watches.matcher import WatchMatcher, load_watches

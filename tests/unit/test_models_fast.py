@@ -8,14 +8,15 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 
-from streams.events import model
-from streams.events.model import InvalidEvent, parse_event
+from streams.events import model, parse
+from streams.events.model import InvalidEvent, parse_strict
+from streams.events.parse import parse_event
 from tests.unit.test_contracts import _VALID_EVENTS, event_like, timestamps
 
 
 def _strict(doc: Any) -> model.SocialEvent | str:
     try:
-        return model._parse_strict(doc, 20_000)
+        return parse_strict(doc, 20_000)
     except InvalidEvent as exc:
         return f"{exc.reason}: {exc.detail}"
 
@@ -25,7 +26,7 @@ def _strict(doc: Any) -> model.SocialEvent | str:
 @given(event_like())
 def test_fast_path_accepts_only_what_strict_accepts_and_builds_the_same_event(
         doc: dict[str, Any]) -> None:
-    fast = model._parse_fast(doc, 20_000)
+    fast = parse.parse_fast(doc, 20_000)
     strict = _strict(doc)
     if fast is not None:
         assert fast == strict
@@ -39,14 +40,14 @@ def test_fast_path_accepts_only_what_strict_accepts_and_builds_the_same_event(
 def test_fast_path_takes_the_common_shapes() -> None:
     # the examples and a simulator-like event must not silently fall back to the slow path
     for doc in _VALID_EVENTS:
-        assert model._parse_fast(copy.deepcopy(doc), 20_000) == _strict(doc)
+        assert parse.parse_fast(copy.deepcopy(doc), 20_000) == _strict(doc)
     doc = orjson.loads(
         b'{"id":"sim-1","platform":"twitter","created_at":"2026-11-20T07:57:52.747699Z",'
         b'"author":{"id":"u1","handle":"h_1","followers":24,"verified":false,"bio":"b",'
         b'"created_at":"2017-11-15T00:00:00Z"},"text":"t","lang":"fr",'
         b'"url":"https://x.com/h_1/status/1","metrics":{"likes":11,"reposts":1,"replies":0},'
         b'"reply_to":"sim-0","hashtags":["SG"],"sentiment":-0.5}')
-    ev = model._parse_fast(doc, 20_000)
+    ev = parse.parse_fast(doc, 20_000)
     assert ev is not None and ev == _strict(doc)
 
 
@@ -78,6 +79,6 @@ _SHARED_MEMO: dict[str, float] = {}
 @given(event_like())
 def test_the_account_date_memo_never_changes_a_result(doc: dict[str, Any]) -> None:
     # one memo across examples, as a worker keeps it across records
-    assert model._parse_fast(copy.deepcopy(doc), 20_000, _SHARED_MEMO) \
-        == model._parse_fast(doc, 20_000)
-    assert len(_SHARED_MEMO) <= model.MAX_TS_MEMO
+    assert parse.parse_fast(copy.deepcopy(doc), 20_000, _SHARED_MEMO) \
+        == parse.parse_fast(doc, 20_000)
+    assert len(_SHARED_MEMO) <= parse.MAX_TS_MEMO
