@@ -17,13 +17,19 @@ END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Paris time
 DETECT_WITHIN = timedelta(minutes=20)
 
 
-def replay(tmp: Any, redis_url: str, sc: simulate.Scenario, seed: int) -> list[dict[str, Any]]:
+def replay(tmp: Any, redis_url: str, sc: simulate.Scenario, seed: int,
+           expect: Any = None) -> list[dict[str, Any]]:
+    """The alerts of a scenario: read until the worker has taken every record (and, given
+    expect, until expect(alerts) holds: the incident the test looks for, which a loaded
+    machine may take a minute to reach), then until the alert topic stays idle."""
     lines = [orjson.dumps(ev) for ev in simulate.generate(sc, seed=seed)]
+    records = list(batched(lines))
     with stack(tmp, redis_url, f"it-sc-{tmp.name[-8:]}") as st:
         st.start_worker()
-        produce(st.broker.bootstrap, batched(lines))
+        produce(st.broker.bootstrap, records)
         alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0, timeout_s=300,
-                          until=lambda docs: True)
+                          until=lambda docs: (expect is None or expect(docs)) and metric(
+                              st.port, "vigie_records_in_total") >= len(records))
         # buckets must never close before their data is in (that would fake spikes)
         late = metric(st.port, "vigie_partials_late_total")
         print(f"{sc.name}: {len(lines)} events, {len(alerts)} alerts, late partials {late}, "
@@ -37,7 +43,9 @@ def replay(tmp: Any, redis_url: str, sc: simulate.Scenario, seed: int) -> list[d
 @pytest.fixture(scope="module")
 def crisis_week(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
     sc = scenarios.crisis_week(end=END, days=4.0)
-    return sc, replay(tmp_path_factory.mktemp("crisis"), redis_server.url, sc, seed=31)
+    return sc, replay(tmp_path_factory.mktemp("crisis"), redis_server.url, sc, seed=31,
+                      expect=lambda docs: any(a["watch"]["id"] == "orange" and a["type"] in (
+                          "volume_spike", "bad_buzz") for a in docs))
 
 
 @pytest.fixture(scope="module")
