@@ -55,12 +55,13 @@ class FileSink:
 
     async def events(self, record: bytes, n: int) -> None:
         """Write the events of one record, one per line."""
-        for ev in orjson.loads(record):
-            self._events.write(orjson.dumps(ev) + b"\n")
+        self._events.write(b"".join(orjson.dumps(ev) + b"\n" for ev in orjson.loads(record)))
+        self._events.flush()  # a live source's events show up as they come
 
     async def dead(self, doc: bytes) -> None:
         """Write one dead letter."""
         self._dead.write(doc + b"\n")
+        self._dead.flush()
 
     async def close(self) -> None:
         """Close both files."""

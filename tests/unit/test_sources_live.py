@@ -242,3 +242,35 @@ async def test_gives_up_after_max_retries(serve: Any) -> None:
     with pytest.raises(SourceError, match="gave up after 3 failed reconnects"):
         await asyncio.wait_for(src.run(asyncio.Queue(), asyncio.Event()), 10)
     assert src.state.reconnects == 3
+
+
+async def test_the_command_reads_a_live_url_until_sigterm(serve: Any, tmp_path: Any) -> None:
+    import os
+    import signal
+    import sys
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        for i in range(5):
+            await ws.send_bytes(jet_event(i))
+        await asyncio.sleep(30)
+        return ws
+
+    url = "ws://" + await serve(handler, "/subscribe")
+    out = tmp_path / "live.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "streams.cli", "ingest", "--from", "bluesky", url, "--out",
+        str(out), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(out.read_bytes().splitlines()
+                                              if out.exists() else []) < 5:
+        await asyncio.sleep(0.1)  # the partial batch is written after its linger
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, stderr
+    assert stdout.decode() == (
+        f"ingest bluesky: read 5 payloads, mapped 5 events, skipped 0, dead-lettered 0; sent "
+        f"1 record to {out} and 0 dead letters to {out}.dlq.jsonl; 0 reconnects, last cursor "
+        f"{T0_US + 4 * STEP_US}\n")
