@@ -107,3 +107,11 @@ def test_stdin_and_exit_codes_in_a_real_process(tmp_path: Path) -> None:
     assert bad.stderr.decode().splitlines() == [
         f"vigie ingest: error: cannot read {tmp_path / 'missing.csv'}: No such file or "
         "directory"]
+
+
+def test_the_ingest_token_is_a_masked_setting() -> None:
+    from streams import settings as S
+
+    s = S.load(env={"VIGIE_INGEST_TOKEN": "tok-s3cret"})
+    assert s.ingest_token == "tok-s3cret"
+    assert "tok-s3cret" not in repr(s) and "VIGIE_INGEST_TOKEN" in S.help_text()
