@@ -6,9 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import stat
 import sys
 import threading
 import time
@@ -184,13 +182,6 @@ def _payloads(p: Plan, args: argparse.Namespace) -> Iterator[Any]:
             p.fh.close()
 
 
-def _regular(fh: BinaryIO) -> bool:
-    try:
-        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def _limits(s: Settings) -> Any:
     from streams.ingest import Limits
 
@@ -212,12 +203,16 @@ async def _sink(s: Settings, args: argparse.Namespace) -> Any:
     from streams.replay import producer_for
 
     producer = producer_for(s.kafka_brokers, **kafka_kwargs(s))
-    await producer.start()
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
     return KafkaSink(producer, topics.EVENTS.name, topics.DLQ.name)
 
 
 async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:
-    from streams.sources.framing import pump
+    from streams.sources.framing import more_ready, pump
     from streams.sources.live import Backoff, LiveSource
     from streams.sources.run import Ingest, drive
 
@@ -242,7 +237,7 @@ async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:
     else:
         assert p.fh is not None
         threading.Thread(target=pump, daemon=True, name="ingest-reader", args=(
-            _payloads(p, args), queue, loop, thread_stop, _regular(p.fh), errors)).start()
+            _payloads(p, args), queue, loop, thread_stop, more_ready(p.fh), errors)).start()
     driver = asyncio.create_task(drive(ingest, queue, stop, max_events=args.max_events,
                                        deadline=deadline))
     try:
@@ -289,8 +284,7 @@ def run(s: Settings, args: argparse.Namespace) -> int:
         print(f"vigie ingest: error: {exc}", file=sys.stderr)
         return 2
     except KafkaError as exc:
-        print(f"vigie ingest: Kafka at {s.kafka_brokers}: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(f"vigie ingest: Kafka at {s.kafka_brokers}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"vigie ingest: {exc}", file=sys.stderr)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import itertools
+import select
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import orjson
 
 from streams.sources.common import Payload
 
-CHUNK = 256  # payloads handed over at a time when reading a regular file
+CHUNK = 256  # most payloads handed over at a time
 
 
 def _is_json(data: bytes) -> bool:
@@ -158,13 +159,22 @@ def csv_payloads(fh: Iterable[bytes], delimiter: str = ",") -> Iterator[Payload]
         pos += 1
 
 
-def pump(payloads: Iterator[Payload], queue: asyncio.Queue[list[Payload] | None],
-         loop: asyncio.AbstractEventLoop, stop: threading.Event, chunked: bool,
-         errors: list[BaseException]) -> None:
-    """Hand payloads from a reading thread to the event loop, `None` last.
+def more_ready(fh: BinaryIO) -> Callable[[], bool]:
+    """A probe: may the next read return at once? (always, for a regular file)"""
+    try:
+        fd = fh.fileno()
+    except (OSError, ValueError):
+        return lambda: True
+    return lambda: bool(select.select([fd], [], [], 0)[0])
 
-    A regular file goes in chunks; a pipe payload by payload, so a slow writer's lines are
-    not held back waiting for a chunk to fill. A read error is kept in `errors`.
+
+def pump(payloads: Iterator[Payload], queue: asyncio.Queue[list[Payload] | None],
+         loop: asyncio.AbstractEventLoop, stop: threading.Event, ready: Callable[[], bool],
+         errors: list[BaseException]) -> None:
+    """Hand payloads from a reading thread to the event loop in chunks, `None` last.
+
+    A chunk goes when it is full or when the input has nothing more at once, so a slow
+    writer's lines are not held back. A read error is kept in `errors`.
     """
     def put(item: list[Payload] | None) -> None:
         fut = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
@@ -182,7 +192,7 @@ def pump(payloads: Iterator[Payload], queue: asyncio.Queue[list[Payload] | None]
             if stop.is_set():
                 return
             chunk.append(p)
-            if not chunked or len(chunk) >= CHUNK:
+            if len(chunk) >= CHUNK or not ready():
                 put(chunk)
                 chunk = []
         if chunk:

@@ -39,9 +39,12 @@ class KafkaSink:
         await self._send(self._dlq_topic, doc)
 
     async def close(self) -> None:
-        """Wait for every delivery."""
-        await self._drain()
-        await self._producer.flush()
+        """Wait for every delivery, then stop the producer."""
+        try:
+            await self._drain()
+            await self._producer.flush()
+        finally:
+            await self._producer.stop()
 
 
 class FileSink:

@@ -115,3 +115,18 @@ def test_the_ingest_token_is_a_masked_setting() -> None:
     s = S.load(env={"VIGIE_INGEST_TOKEN": "tok-s3cret"})
     assert s.ingest_token == "tok-s3cret"
     assert "tok-s3cret" not in repr(s) and "VIGIE_INGEST_TOKEN" in S.help_text()
+
+
+def test_an_unreachable_broker_is_one_line_and_exit_1(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.embedded import free_port
+
+    for key in list(os.environ):
+        if key.startswith("VIGIE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("VIGIE_KAFKA_BROKERS", f"127.0.0.1:{free_port()}")
+    code = cli.main(["ingest", "--from", "x", str(FIXTURES / "x" / "stream.jsonl")])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert [line for line in err.splitlines() if line.startswith("vigie ingest")] == [
+        line for line in err.splitlines() if "Unable to bootstrap" in line]
