@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from streams.sources.common import Payload
 from streams.sources.framing import SseParser, csv_payloads, json_payloads
 
 
@@ -76,3 +77,34 @@ def test_csv_delimiter_and_header_only() -> None:
     assert [p.fields for p in out] == [{"a": "1", "b": "2"}]
     assert list(csv_payloads(io.BytesIO(b"a,b\n"))) == []
     assert list(csv_payloads(io.BytesIO(b""))) == []
+
+
+async def test_a_slow_pipe_is_not_held_back_for_a_full_chunk() -> None:
+    import asyncio
+    import os
+    import threading
+
+    from streams.sources.framing import more_ready, pump
+
+    r, w = os.pipe()
+    reader = os.fdopen(r, "rb")
+    queue: asyncio.Queue[list[Payload] | None] = asyncio.Queue()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    t = threading.Thread(target=pump, daemon=True, args=(
+        json_payloads(reader), queue, asyncio.get_running_loop(), stop, more_ready(reader),
+        errors))
+    t.start()
+    os.write(w, b'{"a": 1}\n{"b": 2}\n')
+    got: list[Payload] = []
+    while len(got) < 2:  # the writer has not closed: these must come now, not at EOF
+        chunk = await asyncio.wait_for(queue.get(), 5)
+        assert chunk is not None
+        got += chunk
+    assert [p.raw for p in got] == [b'{"a": 1}', b'{"b": 2}']
+    os.write(w, b'{"c": 3}\n')
+    os.close(w)
+    rest = await asyncio.wait_for(queue.get(), 5)
+    assert rest is not None and [p.raw for p in rest] == [b'{"c": 3}']
+    assert await asyncio.wait_for(queue.get(), 5) is None and errors == []
+    t.join(5)
