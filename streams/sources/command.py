@@ -192,7 +192,7 @@ def _limits(s: Settings) -> Any:
 
 
 async def _sink(s: Settings, args: argparse.Namespace) -> Any:
-    from streams.sources.sinks import FileSink, KafkaSink
+    from streams.sources.sinks import FileSink, KafkaSink, producer
 
     if args.out:
         try:
@@ -200,15 +200,14 @@ async def _sink(s: Settings, args: argparse.Namespace) -> Any:
         except OSError as exc:
             raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     from streams.clients import kafka_kwargs
-    from streams.replay import producer_for
 
-    producer = producer_for(s.kafka_brokers, **kafka_kwargs(s))
+    client = producer(s.kafka_brokers, **kafka_kwargs(s))
     try:
-        await producer.start()
+        await client.start()
     except BaseException:
-        await producer.stop()
+        await client.stop()
         raise
-    return KafkaSink(producer, topics.EVENTS.name, topics.DLQ.name)
+    return KafkaSink(client, topics.EVENTS.name, topics.DLQ.name)
 
 
 async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:

@@ -14,7 +14,7 @@ from typing import Protocol
 import orjson
 
 from streams.ingest import DeadLetter, Limits, dead_letter_record, decode_record
-from streams.sources.common import Failed, Mapped, Outcome, Payload, Skipped
+from streams.sources.common import Mapped, Outcome, Payload, Skipped
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.5  # a partial batch waits at most this long (live sources trickle)
@@ -110,12 +110,8 @@ class Ingest:
     async def payload(self, p: Payload) -> None:
         """Map one payload and send what it gives."""
         self.stats.payloads += 1
-        if len(p.raw) > self._limits.max_record_bytes:
-            outcomes: list[Outcome] = [Failed(
-                "too_large", f"{len(p.raw)} bytes > {self._limits.max_record_bytes}")]
-        else:
-            outcomes = self._mapper(p)
-        for out in outcomes:
+        # no size check here: a payload may be a whole page or file; each event is checked
+        for out in self._mapper(p):
             if isinstance(out, Mapped):
                 await self._event(p, out)
             elif isinstance(out, Skipped):

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
 MAX_IN_FLIGHT = 64  # sends awaited together before more are queued
+
+
+def producer(bootstrap: str, **kwargs: Any) -> AIOKafkaProducer:
+    """A producer for batched JSON records; every replica acknowledges (what a collector
+    sends exists nowhere else)."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all",
+                            max_request_size=2 * 1024 * 1024, **kwargs)
 
 
 class KafkaSink:

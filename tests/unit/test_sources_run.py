@@ -121,13 +121,20 @@ async def test_the_worker_rules_on_time_apply() -> None:
     assert ing.stats.events == 1
 
 
-async def test_oversized_payloads_and_duplicates() -> None:
-    line = (FIXTURES / "mastodon" / "statuses.jsonl").read_bytes().splitlines()[0]
-    items = [Payload(line, 0), Payload(line, 1), Payload(b"x" * (len(line) + 100), 2)]
+async def test_oversized_events_and_duplicates() -> None:
+    big, small = (FIXTURES / "mastodon" / "statuses.jsonl").read_bytes().splitlines()
+    items = [Payload(small, 0), Payload(small, 1), Payload(big, 2)]
+    # a whole page may be larger than a record; an event may not (the worker's limit)
+    ev_bytes = len(orjson.dumps(map_payload(items[0])[0].event))  # type: ignore[union-attr]
     ing, sink = await _ingest("mastodon", map_payload, items, dedup=True,
-                              limits=Limits(max_record_bytes=len(line) + 10))
+                              limits=Limits(max_record_bytes=ev_bytes + 1))
     assert ing.stats.events == 1 and ing.stats.skipped["duplicate"] == 1
     assert [d["reason"] for d in sink.dead_docs] == ["too_large"]
+    assert sink.dead_docs[0]["payload"].encode() == big  # the original, not the mapping
+    page = payloads(FIXTURES / "mastodon" / "statuses.json")
+    assert len(page[0].raw) > 4 * ev_bytes
+    ing, _ = await _ingest("mastodon", map_payload, page, limits=Limits(max_record_bytes=4000))
+    assert ing.stats.events == 4  # a page larger than a record still maps
     ing, _ = await _ingest("mastodon", map_payload, items[:2])
     assert ing.stats.events == 2  # files are not deduplicated: only reconnect replays are
 
