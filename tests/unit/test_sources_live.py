@@ -215,6 +215,39 @@ async def test_mastodon_sse_reconnects_without_duplicates(serve: Any) -> None:
     assert fake.attempts[2] - fake.attempts[1] >= src.state.delays_s[1] - 0.005
 
 
+async def test_mastodon_websocket_reconnects_without_duplicates(serve: Any) -> None:
+    fake = FakeServer()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        fake.attempts.append(time.monotonic())
+        fake.auth.append(request.headers.get("Authorization"))
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        first = len(fake.attempts) == 1
+        for i in range(0, 3) if first else range(2, 7):
+            await ws.send_str(orjson.dumps({"stream": ["public"], "event": "update",
+                                            "payload": orjson.dumps(_status(i)).decode()}
+                                           ).decode())
+            if i == 1:
+                await ws.send_str('{"stream": ["public"], "event": "delete", "payload": "9"}')
+        if first:
+            assert request.transport is not None
+            request.transport.abort()
+            return ws
+        await asyncio.sleep(30)
+        return ws
+
+    url = "ws://" + await serve(handler, "/api/v1/streaming")
+    src = LiveSource(url + "?stream=public", "mastodon-ws", token="tok",
+                     backoff=Backoff(base_s=0.05, cap_s=1.0, rng=random.Random(4)))
+    ingest = Ingest("mastodon", map_payload, sink := ListSink(), Limits(), dedup=True)
+    await _run(src, ingest, 7)
+    ids = [ev["id"].rsplit("/", 1)[1] for r in sink.records for ev in orjson.loads(r)]
+    assert ids == [str(1000 + i) for i in range(7)]
+    assert ingest.stats.skipped == {"duplicate": 1, "delete": 1}
+    assert fake.auth == ["Bearer tok"] * 2 and src.state.reconnects == 1
+
+
 async def test_refused_credentials_stop_at_once(serve: Any) -> None:
     calls: list[int] = []
 
