@@ -210,7 +210,7 @@ async def _sink(s: Settings, args: argparse.Namespace) -> Any:
     return KafkaSink(client, topics.EVENTS.name, topics.DLQ.name)
 
 
-async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:
+async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> None:
     from streams.sources.framing import more_ready, pump
     from streams.sources.live import Backoff, LiveSource
     from streams.sources.run import Ingest, drive
@@ -239,13 +239,13 @@ async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:
             _payloads(p, args), queue, loop, thread_stop, more_ready(p.fh), errors)).start()
     driver = asyncio.create_task(drive(ingest, queue, stop, max_events=args.max_events,
                                        deadline=deadline))
+    failure: BaseException | None = None
     try:
         if reader is not None:
             await asyncio.wait({driver, reader}, return_when=asyncio.FIRST_COMPLETED)
             if reader.done() and reader.exception() is not None:
+                failure = reader.exception()
                 stop.set()
-                await driver
-                raise reader.exception()  # type: ignore[misc]
         await driver
     finally:
         stop.set()
@@ -255,20 +255,24 @@ async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> str:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
         await sink.close()
-    if errors:
-        raise UsageError(f"reading {p.source} failed: {errors[0]}")
     extra = ""
     if live is not None:
         extra = f"; {live.state.reconnects} reconnects"
         if live.state.cursor is not None:
             extra += f", last cursor {live.state.cursor}"
+    events_to, dead_to = topics.EVENTS.name, topics.DLQ.name
     if args.out:
-        return ingest.stats.summary(args.out, f"{args.out}.dlq.jsonl", extra)
-    return ingest.stats.summary(topics.EVENTS.name, topics.DLQ.name, extra)
+        events_to, dead_to = args.out, f"{args.out}.dlq.jsonl"
+    print(ingest.stats.summary(events_to, dead_to, extra), flush=True)  # even if cut short
+    if failure is not None:
+        raise failure
+    if errors:
+        raise UsageError(f"reading {p.source} failed: {errors[0]}")
 
 
 def run(s: Settings, args: argparse.Namespace) -> int:
-    """Run `vigie ingest`; 0 when done, 2 for a bad argument or input, 1 for Kafka."""
+    """Run `vigie ingest`; 0 when done, 2 for a bad argument, input, URL or token, 1 when
+    Kafka fails or a live source's retries run out."""
     from aiokafka.errors import KafkaError
 
     from streams.sources.live import SourceError
@@ -278,15 +282,14 @@ def run(s: Settings, args: argparse.Namespace) -> int:
         if not args.out and s.embedded_kafka:
             raise UsageError("vigie ingest produces to Kafka: set VIGIE_KAFKA_BROKERS, or "
                              "write a file with --out FILE")
-        line = asyncio.run(_main(s, args, p))
+        asyncio.run(_main(s, args, p))
     except (UsageError, SourceError) as exc:
         print(f"vigie ingest: error: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, SourceError) and exc.gave_up else 2
     except KafkaError as exc:
         print(f"vigie ingest: Kafka at {s.kafka_brokers}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"vigie ingest: {exc}", file=sys.stderr)
         return 1
-    print(line, flush=True)
     return 0

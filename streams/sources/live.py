@@ -25,6 +25,10 @@ IDLE_S = 90.0  # SSE: Mastodon sends a heartbeat comment every ~15 s; silence me
 class SourceError(RuntimeError):
     """A live source that cannot work (bad URL, refused credentials, retries exhausted)."""
 
+    def __init__(self, message: str, gave_up: bool = False) -> None:
+        super().__init__(message)
+        self.gave_up = gave_up
+
 
 @dataclass
 class Backoff:
@@ -102,7 +106,7 @@ class LiveSource:
                     return
                 if self.max_retries and self.backoff.attempt >= self.max_retries:
                     raise SourceError(f"{self.kind}: gave up after {self.backoff.attempt} "
-                                      f"failed reconnects ({reason})")
+                                      f"failed reconnects ({reason})", gave_up=True)
                 delay = self.backoff.next_delay()
                 self.state.reconnects += 1
                 self.state.delays_s.append(delay)
@@ -128,6 +132,8 @@ class LiveSource:
             if exc.status in FATAL_STATUS:
                 raise SourceError(f"{self.kind}: HTTP {exc.status} from {self.url}"
                                   + _hint(exc.status)) from None
+            return f"HTTP {exc.status}"
+        except aiohttp.ClientResponseError as exc:
             return f"HTTP {exc.status}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return f"{type(exc).__name__}: {exc}"[:200]

@@ -307,3 +307,32 @@ async def test_the_command_reads_a_live_url_until_sigterm(serve: Any, tmp_path: 
         f"ingest bluesky: read 5 payloads, mapped 5 events, skipped 0, dead-lettered 0; sent "
         f"1 record to {out} and 0 dead letters to {out}.dlq.jsonl; 0 reconnects, last cursor "
         f"{T0_US + 4 * STEP_US}\n")
+
+
+async def test_the_command_exit_codes_for_a_refused_token_and_for_retries_run_out(
+        serve: Any, tmp_path: Any) -> None:
+    import os
+    import sys
+
+    async def unauthorised(request: web.Request) -> web.Response:
+        return web.Response(status=401)
+
+    async def unavailable(request: web.Request) -> web.Response:
+        return web.Response(status=503)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    results = []
+    for handler, extra in ((unauthorised, []), (unavailable, ["--max-retries", "2"])):
+        url = "http://" + await serve(handler, "/api/v1/streaming/public")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "streams.cli", "ingest", "--from", "mastodon", url, "--out",
+            str(tmp_path / "m.jsonl"), *extra, env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        mine = [x for x in err.decode().splitlines() if x.startswith("vigie ingest")]
+        results.append((proc.returncode, out.decode().count("\n"), mine))
+    (code, summaries, lines), (code2, summaries2, lines2) = results
+    assert code == 2 and summaries == 1 and len(lines) == 1
+    assert "HTTP 401" in lines[0] and "VIGIE_INGEST_TOKEN" in lines[0]
+    assert code2 == 1 and summaries2 == 1 and len(lines2) == 1
+    assert "gave up after 2 failed reconnects (HTTP 503)" in lines2[0]
