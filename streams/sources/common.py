@@ -36,6 +36,7 @@ class Mapped:
 
     event: dict[str, Any]
     index: int | None = None  # position in a payload holding several posts
+    item: Any = None  # that post as it came, for its dead letter if the contract rejects it
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,7 @@ def map_payload(p: Payload) -> list[Outcome]:
         out: list[Outcome] = []
         for i, st in enumerate(doc):
             try:
-                out.append(Mapped(status_event(st), i))
+                out.append(Mapped(status_event(st), i, st))
             except InvalidEvent as exc:
                 out.append(fail(exc, st, i))
         return out or [Skipped("empty_page")]

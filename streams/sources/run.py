@@ -14,7 +14,7 @@ from typing import Protocol
 import orjson
 
 from streams.ingest import DeadLetter, Limits, dead_letter_record, decode_record
-from streams.sources.common import Mapped, Outcome, Payload, Skipped
+from streams.sources.common import Mapped, Outcome, Payload, Skipped, element_bytes
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.5  # a partial batch waits at most this long (live sources trickle)
@@ -129,7 +129,7 @@ class Ingest:
         decoded = decode_record(data, self._limits, self._clock(), float("-inf"))
         if decoded.dead:
             bad = decoded.dead[0]
-            element = None if m.index is None else data
+            element = None if m.index is None else (element_bytes(m.item) or data)
             await self._dead(p, bad.reason, f"mapped event: {bad.detail}", element, m.index)
             return
         if self._batch and (len(self._batch) >= self._batch_size

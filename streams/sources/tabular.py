@@ -192,7 +192,7 @@ class TabularMapper:
                 if type(item) is not dict:
                     raise InvalidEvent("not_an_object", "a post must be a JSON object")
                 ev = self.event(_getter(item), p.raw if one else orjson.dumps(item))
-                out.append(Mapped(ev, None if one else i))
+                out.append(Mapped(ev, None, None) if one else Mapped(ev, i, item))
             except InvalidEvent as exc:
                 out.append(fail(exc, item, None if one else i))
         return out

@@ -103,7 +103,7 @@ class XMapper:
         out: list[Outcome] = []
         for i, tw in enumerate(data):
             try:
-                out.append(Mapped(self.tweet(tw, users, tweets), i))
+                out.append(Mapped(self.tweet(tw, users, tweets), i, tw))
             except InvalidEvent as exc:
                 out.append(fail(exc, tw, i))
         return out

@@ -176,3 +176,13 @@ async def test_drive_stops_at_max_events_and_at_the_deadline() -> None:
         await queue.put(items)
         await drive(ing, queue, asyncio.Event(), max_events=max_events, deadline=deadline)
         assert ing.stats.events == (2 if max_events else 0)
+
+
+async def test_a_page_element_the_contract_rejects_keeps_its_original_bytes() -> None:
+    page = orjson.loads((FIXTURES / "x" / "search-recent.json").read_bytes())
+    page["data"][2]["lang"] = "français"  # maps, then fails the contract
+    ing, sink = await _ingest("x", XMapper(), [Payload(orjson.dumps(page), 0)])
+    assert [(d["reason"], d["source"]["index"]) for d in sink.dead_docs] == [
+        ("missing_field", 1), ("invalid_value", 2)]
+    assert orjson.loads(sink.dead_docs[1]["payload"]) == page["data"][2]  # the tweet as sent
+    assert ing.stats.events == 1
