@@ -183,4 +183,8 @@ async def drive(ingest: Ingest, queue: asyncio.Queue[list[Payload] | None],
             if max_events is not None and ingest.stats.events >= max_events:
                 stop.set()
                 break
+        # a busy input (mostly skipped events) must not hold a partial batch either; on
+        # 3.11 wait_for(get, 0) times out even when the queue is full, on 3.12 it may not
+        if ingest.pending and time.monotonic() - ingest.batch_since >= LINGER_S:
+            await ingest.flush()
     await ingest.flush()

@@ -186,3 +186,19 @@ async def test_a_page_element_the_contract_rejects_keeps_its_original_bytes() ->
         ("missing_field", 1), ("invalid_value", 2)]
     assert orjson.loads(sink.dead_docs[1]["payload"]) == page["data"][2]  # the tweet as sent
     assert ing.stats.events == 1
+
+
+async def test_a_busy_input_of_skipped_events_does_not_hold_a_post_back() -> None:
+    sink = ListSink()
+    ing = Ingest("bluesky", BlueskyMapper(), sink, Limits(), clock=lambda: NOW)
+    queue: asyncio.Queue[list[Payload] | None] = asyncio.Queue(maxsize=2)  # never empty
+    stop = asyncio.Event()
+    task = asyncio.create_task(drive(ing, queue, stop))
+    post, like = (FIXTURES / "bluesky" / "jetstream.jsonl").read_bytes().splitlines()[3:5]
+    await queue.put([Payload(post, 0)])
+    t0 = time.monotonic()
+    while not sink.records and time.monotonic() - t0 < 5:  # likes keep the queue busy
+        await queue.put([Payload(like, 1)] * 50)
+    assert len(sink.records) == 1 and time.monotonic() - t0 < 2
+    stop.set()
+    await task
