@@ -213,7 +213,7 @@ async def _sink(s: Settings, args: argparse.Namespace) -> Any:
 async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> None:
     from streams.sources.framing import more_ready, pump
     from streams.sources.live import Backoff, LiveSource
-    from streams.sources.run import Ingest, drive
+    from streams.sources.run import Ingest, drive, plural
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -257,7 +257,7 @@ async def _main(s: Settings, args: argparse.Namespace, p: Plan) -> None:
         await sink.close()
     extra = ""
     if live is not None:
-        extra = f"; {live.state.reconnects} reconnects"
+        extra = f"; {plural(live.state.reconnects, 'reconnect')}"
         if live.state.cursor is not None:
             extra += f", last cursor {live.state.cursor}"
     events_to, dead_to = topics.EVENTS.name, topics.DLQ.name

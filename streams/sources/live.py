@@ -105,8 +105,9 @@ class LiveSource:
                 if stop.is_set():
                     return
                 if self.max_retries and self.backoff.attempt >= self.max_retries:
-                    raise SourceError(f"{self.kind}: gave up after {self.backoff.attempt} "
-                                      f"failed reconnects ({reason})", gave_up=True)
+                    n = self.backoff.attempt
+                    raise SourceError(f"{self.kind}: gave up after {n} failed reconnect"
+                                      f"{'' if n == 1 else 's'} ({reason})", gave_up=True)
                 delay = self.backoff.next_delay()
                 self.state.reconnects += 1
                 self.state.delays_s.append(delay)

@@ -55,14 +55,15 @@ class Stats:
             return " (" + ", ".join(f"{k}={v}" for k, v in sorted(c.items())) + ")" if c else ""
 
         n_dead = sum(self.dead.values())
-        return (f"ingest {self.fmt}: read {_n(self.payloads, 'payload')}, mapped "
-                f"{_n(self.events, 'event')}, skipped {sum(self.skipped.values())}"
+        return (f"ingest {self.fmt}: read {plural(self.payloads, 'payload')}, mapped "
+                f"{plural(self.events, 'event')}, skipped {sum(self.skipped.values())}"
                 f"{by(self.skipped)}, dead-lettered {n_dead}{by(self.dead)}; sent "
-                f"{_n(self.records, 'record')} to {events_to} and "
-                f"{_n(n_dead, 'dead letter')} to {dead_to}{extra}")
+                f"{plural(self.records, 'record')} to {events_to} and "
+                f"{plural(n_dead, 'dead letter')} to {dead_to}{extra}")
 
 
-def _n(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
+    """`1 record`, `2 records`."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
