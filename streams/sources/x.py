@@ -2,7 +2,8 @@
 
 The author comes from `includes.users` (request `expansions=author_id` and
 `user.fields=public_metrics,verified,created_at,description`); a retweet takes the full text
-and entities of the original when `includes.tweets` has it (`referenced_tweets.id`).
+and entities of the original when `includes.tweets` has it (`referenced_tweets.id`). A retweet
+or a quote sets `repost_of` (the contract has no quote field), a reply `reply_to`.
 """
 
 from __future__ import annotations
@@ -125,10 +126,10 @@ class XMapper:
             raise InvalidEvent("missing_field", "created_at (request tweet.fields=created_at)")
         refs = {r.get("type"): text_of(r.get("id"), "referenced_tweets.id")
                 for r in _list(tw, "referenced_tweets") if type(r) is dict}
-        repost_of = refs.get("retweeted")
+        retweeted = refs.get("retweeted")
         text, ents = _full(tw)
         mentions = _strings(_list(ents, "mentions"), "username")
-        original = tweets.get(repost_of) if repost_of else None
+        original = tweets.get(retweeted) if retweeted else None
         if original is not None:  # a retweet's own text is "RT @user: " cut short
             text, ents = _full(original)
             mentions += _strings(_list(ents, "mentions"), "username")
@@ -154,6 +155,9 @@ class XMapper:
             ev["lang"] = tw["lang"]
         if refs.get("replied_to"):
             ev["reply_to"] = refs["replied_to"]
+        # a quote shares another post with a comment: amplification like a retweet, but
+        # its text is its own
+        repost_of = retweeted or refs.get("quoted")
         if repost_of:
             ev["repost_of"] = repost_of
         return ev

@@ -49,6 +49,7 @@ def test_stream_lines_map_every_field(caplog: pytest.LogCaptureFixture) -> None:
     assert quote["text"].startswith("Clients & commerçants bloqués, et le service client "
                                     "répond <en cours>")
     assert quote["author"]["followers"] == 0 and "bio" in quote["author"]
+    assert quote["repost_of"] == long_post["id"]  # a quote shares, with its own text
     assert sum("public_metrics" in r.message for r in caplog.records) == 1
 
 
