@@ -8,11 +8,13 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import orjson
 
 from streams import settings as settings_mod
 from streams import topics
+from streams.sources import command as ingest_command
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +129,16 @@ def cmd_bench(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line on stderr and exit code 2, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser; --help lists every VIGIE_* setting."""
-    p = argparse.ArgumentParser(prog="vigie", description="Vigie: real-time social-media "
+    p = _Parser(prog="vigie", description="Vigie: real-time social-media "
                                 "monitoring (bad buzz, crisis, mobilisation).",
                                 epilog=settings_mod.help_text(),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -163,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
                     help="bank-bad-buzz, quiet-days, crisis-week, mobilisation")
     sm.add_argument("--out", required=True)
     sm.add_argument("--seed", type=int, default=7)
+    ingest_command.add_parser(sub)
     b = sub.add_parser("bench", help="platform benchmark on the embedded broker")
     b.add_argument("--json", default=None)
     b.add_argument("--events", type=int, default=300_000)
@@ -171,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {"worker": cmd_worker, "demo": cmd_demo, "replay": cmd_replay,
             "tail-alerts": cmd_tail, "topics": cmd_topics, "eval": cmd_eval,
-            "simulate": cmd_simulate, "bench": cmd_bench}
+            "simulate": cmd_simulate, "bench": cmd_bench, "ingest": ingest_command.run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,7 @@ class Settings(Masked):
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({
         "kafka_sasl_password", "redis_password", "webhook_secret", "chat_webhook_url",
-        "grafana_token"})
+        "grafana_token", "ingest_token"})
 
     # --- Kafka -------------------------------------------------------------------------
     kafka_brokers: str = field(default="", metadata=_meta(
@@ -106,6 +106,10 @@ class Settings(Masked):
         "Larger JSON arrays go to the DLQ (reason too_many_events)."))
     max_text_chars: int = field(default=20_000, metadata=_meta(
         "Longer texts are rejected (reason invalid)."))
+    # --- Sources (vigie ingest) ----------------------------------------------------------
+    ingest_token: str = field(default="", metadata=_meta(
+        "Bearer token `vigie ingest` sends to a live URL (Mastodon streaming needs a user "
+        "token with read:statuses).", secret=True))
     # --- Delivery ----------------------------------------------------------------------
     webhook_url: str = field(default="", metadata=_meta(
         "Generic webhook receiving every alert as alert.v1 JSON, HMAC-signed. Empty: off."))

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("streams.alerts",),
     ("streams.engine",),
     ("streams.metrics", "streams.outputs"),
-    ("streams.worker",),
+    ("streams.worker", "streams.sources"),
     ("streams.dev", "streams.cli"),
 )
 PURE = ("streams.engine", "streams.detectors", "streams.alerts", "streams.aggregate",

@@ -1,0 +1,1 @@
+"""Sources: platform payloads mapped to social-event.v1 and produced by `vigie ingest`."""
