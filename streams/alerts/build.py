@@ -62,19 +62,19 @@ def summary(alert_type: str, status: str, severity: str, watch_name: str,
     label = TYPE_LABELS.get(alert_type, alert_type)
     subject = ev.get("detector", {}).get("hashtag")
     if subject:  # one incident per hashtag: name it first
-        label = f"{label} #{_short(subject, 60)}"
+        label = f"{label} #{short(subject, 60)}"
     if status == "resolved":
-        return f"[resolved] {label} on {_short(watch_name, 120)} is back to normal."
+        return f"[resolved] {label} on {short(watch_name, 120)} is back to normal."
     neg = ev["sentiment"]["negative_share"]
     neg_txt = f", {neg:.0%} negative" if neg is not None else ""
-    tags = ", ".join("#" + _short(t["tag"], 40) for t in ev["top_hashtags"][:3])
+    tags = ", ".join("#" + short(t["tag"], 40) for t in ev["top_hashtags"][:3])
     tags_txt = f"; top hashtags {tags}" if tags else ""
-    text = (f"[{severity}] {label} on {_short(watch_name, 120)}: {ev['count']} posts vs "
+    text = (f"[{severity}] {label} on {short(watch_name, 120)}: {ev['count']} posts vs "
             f"{ev['baseline']:.0f} expected (x{ev['ratio']:.1f}){neg_txt}{tags_txt}.")
-    return _short(text, SUMMARY_CHARS)
+    return short(text, SUMMARY_CHARS)
 
 
-def _short(text: str, n: int) -> str:
+def short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
