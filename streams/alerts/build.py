@@ -1,4 +1,4 @@
-"""Build alert.v1 documents from lifecycle emissions and their evidence window."""
+"""Build signal.v1 documents (one detector's incident) from lifecycle emissions and evidence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from streams.aggregate.bucket import BucketAgg, PostRef
 from streams.events.times import iso
 
-ALERT_SCHEMA = "alert.v1"
+ALERT_SCHEMA = "signal.v1"
 TOP_HASHTAGS = 10
 SUMMARY_CHARS = 1000
 TYPE_LABELS = {
@@ -84,7 +84,7 @@ def build_alert(*, alert_id: str, alert_type: str, status: str, severity: str, s
                 score: float, peak: float, emitted_s: float,
                 latency_s: float | None = None,
                 details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A complete alert.v1 document."""
+    """A complete signal.v1 document."""
     ev = evidence(window, baseline, score, peak)
     if details:  # the detector's own figures (shift z, bad-buzz components, trending tags...)
         ev["detector"] = details

@@ -25,8 +25,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-SEVERITIES = ("watch", "warning", "crisis")
-RANK = {s: i for i, s in enumerate(SEVERITIES)}
+from streams.detectors.protocol import RANK, SEVERITIES
+
 DAY_S = 86_400.0
 MAX_ENDED_MEMBERS = 16  # ended signals kept in the evidence (the active ones are always kept)
 
@@ -76,8 +76,8 @@ class SignalView:
     value: float = 0.0
     baseline: float = 0.0
     notables: tuple[str, ...] = ()  # "journalist:lesechos", "hostile_campaign:sgvoleurs", ...
-    kind: str = ""  # a finer kind where the type has several (a campaign's class)
-    summary: str = ""
+    kind: str = ""  # a finer kind where the type has several (a campaign's class); "": unknown
+    live: bool = True  # its detector reports it in this very bucket (not only an open incident)
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ class Member:
     severity: str
     peak_severity: str
     ended_ts: float | None = None
+    level: str = "watch"  # what it gives the situation: its severity, capped by its kind
     score: float = 0.0
     value: float = 0.0
     baseline: float = 0.0
-    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,13 @@ class Held:
     why: str  # hold | flapping | gap | daily_cap
 
 
-def contribution(sig: SignalView, policy: SituationPolicy) -> str:
+def contribution(sig: SignalView | Member, policy: SituationPolicy) -> str:
     """The level one signal gives a situation (its severity, capped by its type or kind)."""
     cap = policy.level_caps.get(sig.kind) or policy.level_caps.get(sig.type)
     return sig.severity if cap is None or RANK[sig.severity] <= RANK[cap] else cap
 
 
-def level_of(signals: Iterable[SignalView], policy: SituationPolicy) -> str | None:
+def level_of(signals: Iterable[SignalView | Member], policy: SituationPolicy) -> str | None:
     """The level the active signals give a situation; None when none is active."""
     ranks = [RANK[contribution(s, policy)] for s in signals]
     return SEVERITIES[max(ranks)] if ranks else None
@@ -168,31 +168,38 @@ def _eligible(sig: SignalView, policy: SituationPolicy) -> bool:
 def openers(signals: tuple[SignalView, ...], waiting: Mapping[str, float], ts: float,
             policy: SituationPolicy) -> list[SignalView]:
     """The signals that open a situation now: strong ones at once, the noisy ones at crisis,
-    beside a signal of another type, or once they held ``open_hold_s``."""
+    beside a signal of another type, or once their detector reported them ``open_hold_s`` on
+    end (an incident that merely waits to resolve does not count)."""
     eligible = [s for s in signals if _eligible(s, policy)]
     types = {s.type for s in eligible}
     out = []
     for s in eligible:
         hold = policy.open_hold_s.get(s.type, 0.0)
         if hold <= 0.0 or s.severity == "crisis" or len(types) > 1 \
-                or ts - waiting.get(s.key, ts) >= hold:
+                or (s.key in waiting and ts - waiting[s.key] >= hold):
             out.append(s)
     return out
 
 
-def _member(sig: SignalView, ts: float, prev: Member | None) -> Member:
+def _member(sig: SignalView, ts: float, prev: Member | None, policy: SituationPolicy
+            ) -> Member:
+    if prev is not None and prev.signal_id != sig.signal_id:
+        prev = None  # the same key, a new incident of that signal: it joins anew
     peak = sig.severity if prev is None or RANK[sig.severity] > RANK[prev.peak_severity] \
         else prev.peak_severity
-    return Member(sig.key, sig.type, sig.subject, sig.signal_id, sig.kind,
-                  ts if prev is None or prev.signal_id != sig.signal_id else prev.joined_ts,
-                  ts, sig.severity, peak, None, sig.score, sig.value, sig.baseline, sig.summary)
+    kind = sig.kind or (prev.kind if prev is not None else "")
+    m = Member(sig.key, sig.type, sig.subject, sig.signal_id, kind,
+               ts if prev is None else prev.joined_ts, ts, sig.severity, peak, None,
+               sig.severity, sig.score, sig.value, sig.baseline)
+    return replace(m, level=contribution(m, policy))
 
 
-def _members(sit: Situation, signals: tuple[SignalView, ...], ts: float) -> dict[str, Member]:
+def _members(sit: Situation, signals: tuple[SignalView, ...], ts: float,
+             policy: SituationPolicy) -> dict[str, Member]:
     members = dict(sit.members)
     active = {s.key for s in signals}
     for s in signals:
-        members[s.key] = _member(s, ts, members.get(s.key))
+        members[s.key] = _member(s, ts, members.get(s.key), policy)
     for k, m in list(members.items()):
         if k not in active and m.ended_ts is None:
             members[k] = replace(m, ended_ts=ts)
@@ -216,12 +223,13 @@ def _recent(times: tuple[float, ...], ts: float) -> tuple[float, ...]:
 
 def _open(state: SituationState, watch: str, signals: tuple[SignalView, ...], bucket: int,
           ts: float, policy: SituationPolicy) -> tuple[SituationState, Message | None]:
-    waiting = {s.key: state.waiting.get(s.key, ts) for s in signals}
+    waiting = {s.key: state.waiting.get(s.key, ts) for s in signals if s.live}
     level = level_of(signals, policy)
     if level is None or not openers(signals, waiting, ts, policy):
         return replace(state, waiting=waiting), None
-    sit = Situation(situation_id(watch, bucket), bucket, level, level, 0,
-                    {s.key: _member(s, ts, None) for s in signals},
+    members = {s.key: _member(s, ts, None, policy) for s in signals}
+    level = level_of(members.values(), policy) or level
+    sit = Situation(situation_id(watch, bucket), bucket, level, level, 0, members,
                     tuple(_notables(signals)), (), ts, {}, None, (ts,), ts, level)
     return SituationState(sit, {}, state.last_resolved_ts), \
         Message(sit, "open", "onset", ("opened",), ts)
@@ -239,8 +247,8 @@ def step(state: SituationState, watch: str, signals: tuple[SignalView, ...], buc
     if sit is None:
         new, msg = _open(state, watch, signals, bucket, ts, policy)
         return new, msg, ()
-    members = _members(sit, signals, ts)
-    level = level_of(signals, policy)
+    members = _members(sit, signals, ts, policy)
+    level = level_of((m for m in members.values() if m.ended_ts is None), policy)
     if level is None:  # nothing active: resolve once quiet long enough
         quiet = sit.quiet_since if sit.quiet_since is not None else ts
         sit = replace(sit, members=members, quiet_since=quiet)
@@ -273,8 +281,10 @@ def step(state: SituationState, watch: str, signals: tuple[SignalView, ...], buc
     escalation = target is not None and RANK[target] > RANK[sit.severity]
     budget = policy.max_messages_per_day - 1 - len(sit.messages)  # one kept for the resolution
     urgent = escalation and (target == "crisis" or budget > 0)
+    rising = target is None and RANK[sit.level] > RANK[sit.severity]
     if not urgent:
-        why = "daily_cap" if budget <= 0 else \
+        # news told with the escalation that is holding, rather than one message before it
+        why = "daily_cap" if budget <= 0 else "hold" if rising else \
             "gap" if ts - sit.last_update_ts < policy.min_update_gap_s else ""
         if why:
             held.extend(Held(c, why) for c in changes)

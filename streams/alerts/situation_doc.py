@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from streams.aggregate import BucketAgg
-from streams.alerts.build import evidence, iso, short
+from streams.aggregate.bucket import BucketAgg
+from streams.alerts.build import evidence, short
+from streams.events.times import iso
 from streams.alerts.situation import RANK, Member, Message, members_by_status
 
 SCHEMA = "alert.v2"
+SUBJECT_TYPES = ("trending_hashtag", "mobilisation")  # a headline names them by their figures
+MIN_POSTS_FOR_SHARE = 10  # a negative share of a handful of posts says nothing
 NOTABLE_WORDS = {"journalist": "journalist", "media": "media", "institution": "institution"}
 LEAD_WORDS = {
     "bad_buzz": "bad buzz", "volume_spike": "volume spike", "sentiment_shift": "negative turn",
@@ -17,12 +20,26 @@ LEAD_WORDS = {
 }
 
 
+# what names a situation when several signals stand at the same level: the combined verdict
+# first, then what a crisis cell acts on before what explains it
+PRIORITY = ("bad_buzz", "volume_spike", "sentiment_shift", "mobilisation", "influencer_engaged",
+            "trending_hashtag")
+
+
+def _rank(m: Member, level: str) -> tuple[int, int, float, str]:
+    prio = PRIORITY.index(m.type) if m.type in PRIORITY else len(PRIORITY)
+    if m.kind == "employee_mobilisation":
+        prio = len(PRIORITY)  # context, never the headline beside a threat
+    return (-RANK[level], prio, m.joined_ts, m.key)
+
+
 def lead_of(msg: Message) -> Member | None:
-    """The strongest active signal (for a resolution: the strongest there was)."""
+    """What the situation is about: its strongest active signal (for a resolution: the
+    strongest there was)."""
     active, ended = members_by_status(msg.situation)
     if active:
-        return active[0]
-    return max(ended, key=lambda m: (RANK[m.peak_severity], -m.joined_ts), default=None)
+        return min(active, key=lambda m: _rank(m, m.level))
+    return min(ended, key=lambda m: _rank(m, m.level), default=None)
 
 
 def phrase(m: Member) -> str:
@@ -35,6 +52,30 @@ def phrase(m: Member) -> str:
     if m.type == "trending_hashtag":
         return f"{tag} trending"
     return LEAD_WORDS.get(m.type, m.type.replace("_", " "))
+
+
+CLASS_WORDS = {"employee_mobilisation": "employees rallying",
+               "coordinated_inauthentic": "coordinated, inauthentic"}
+
+
+def line(m: Member) -> str:
+    """One signal's figures in words (its latest ones for an ended signal)."""
+    tag = f"#{short(m.subject or '', 50)}"
+    if m.type == "volume_spike":
+        return f"volume: {m.value:.0f} posts a minute vs {m.baseline:.1f} expected"
+    if m.type == "sentiment_shift":
+        return f"negative share {m.value:.0%} against {m.baseline:.0%} usually"
+    if m.type == "bad_buzz":
+        return f"bad-buzz score {m.score:.2f} (volume, sentiment, amplification, who joins)"
+    if m.type == "influencer_engaged":
+        n = int(m.value)
+        return f"{n} influential author{'s' if n != 1 else ''} posting negatively"
+    if m.type == "trending_hashtag":
+        return f"{tag}: {m.value:.0f} recent posts vs {m.baseline:.1f} expected"
+    if m.type == "mobilisation":
+        what = CLASS_WORDS.get(m.kind, m.kind.replace("_", " ") or "campaign")
+        return f"{tag}: {what}, {m.value:.0f} posts"
+    return m.type.replace("_", " ")
 
 
 def _notables(changes: tuple[str, ...], kind: str) -> list[str]:
@@ -59,8 +100,7 @@ def story(msg: Message, watch_name: str, ev: Mapping[str, Any], opened_s: float)
         about = f" ({phrase(lead)})" if lead is not None else ""
         return short(f"[resolved] {name}: the situation{about} opened at {_since(opened_s)} is "
                      f"back to normal after {_duration(msg.event_ts - opened_s)}; peak "
-                     f"{sit.peak_severity}, {ev['count']} posts vs {ev['baseline']:.0f} "
-                     "expected.", 1000)
+                     f"{sit.peak_severity}, {ev['count']} posts in all.", 1000)
     active, _ = members_by_status(sit)
     news = [f"now {sit.severity}" for c in msg.changes if c.startswith("severity:")][:1]
     for kind, word in NOTABLE_WORDS.items():
@@ -68,25 +108,40 @@ def story(msg: Message, watch_name: str, ev: Mapping[str, Any], opened_s: float)
         if who:
             news.append(f"{word}{'s' if len(who) > 1 else ''} "
                         f"{', '.join('@' + short(h, 40) for h in who[:3])} joined")
-    parts = [f"{phrase(lead)}" if lead is not None else "signals"]
+    for tag in _notables(msg.changes, "hostile_campaign"):
+        news.append(f"hostile campaign #{short(tag, 40)} started")
+    staff = _notables(msg.changes, "employee_campaign")
+    if staff:
+        news.append(f"employees rally behind {', '.join('#' + short(t, 40) for t in staff[:4])}")
+    parts = [line(lead) if lead is not None and lead.type in SUBJECT_TYPES
+             else phrase(lead) if lead is not None else "signals"]
     ratio = ev["ratio"]
     volume = f"{ev['count']} posts since {_since(opened_s)}"
     if ev["baseline"] >= 1.0 and ratio >= 1.2:
         volume += f" vs {ev['baseline']:.0f} expected (x{ratio:.1f})"
     parts.append(volume)
     neg = ev["sentiment"]["negative_share"]
-    if neg is not None:
+    if neg is not None and ev["count"] >= MIN_POSTS_FOR_SHARE:
         parts.append(f"{neg:.0%} negative")
-    told = sit.told
-    people = [n.partition(":")[2] for n in told if n.partition(":")[0] in NOTABLE_WORDS]
+    fresh = set(msg.changes)
+    people = [n.partition(":")[2] for n in sit.told
+              if n.partition(":")[0] in NOTABLE_WORDS and n not in fresh]
     if people:
         parts.append(f"influential authors {', '.join('@' + short(h, 40) for h in people[:4])}")
-    for m in active:
-        if m is not lead and m.type in ("mobilisation", "trending_hashtag"):
-            parts.append(phrase(m))
+    for kind, words in (("employee_mobilisation", "employees rallying behind"),
+                        ("coordinated_inauthentic", "hostile campaign")):
+        camps = [f"#{short(m.subject or '', 40)}" for m in active
+                 if m is not lead and m.type == "mobilisation" and m.kind == kind]
+        if camps:
+            parts.append(f"{words} {', '.join(camps[:4])}")
+    tags = [f"#{short(m.subject or '', 40)}" for m in active
+            if m is not lead and m.type == "trending_hashtag"]
+    if tags:
+        parts.append(f"trending {', '.join(tags[:4])}")
     head = f"[{sit.severity}] {name}: " + "; ".join(parts[:1]) + " — " + ", ".join(parts[1:])
     if news:
-        head = f"{head}. {'; '.join(news).capitalize()}"
+        said = "; ".join(news)
+        head = f"{head}. {said[:1].upper()}{said[1:]}"
     return short(head + ".", 1000)
 
 
@@ -97,7 +152,7 @@ def _signal(m: Member, details: Mapping[str, Mapping[str, Any]]) -> dict[str, An
         "peak_severity": m.peak_severity, "joined_at": iso(m.joined_ts),
         "ended_at": None if m.ended_ts is None else iso(m.ended_ts),
         "score": round(min(max(m.score, 0.0), 1.0), 4), "value": round(m.value, 4),
-        "baseline": round(m.baseline, 4), "summary": short(m.summary or phrase(m), 300),
+        "baseline": round(m.baseline, 4), "summary": short(line(m), 300),
     }
     if m.ended_ts is None and m.key in details:
         out["details"] = dict(details[m.key])

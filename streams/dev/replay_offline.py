@@ -6,8 +6,8 @@ whole stream already in the topic, as after a `vigie replay`), each record goes 
 ingest step, its partials reach the per-watch step at once, and ticks carry the input
 watermarks after every record. The wall clock is fake, derived from event time (a record is
 produced one second after its last event), so idle closing and latency are deterministic;
-after the last record it runs on for ``drain_s`` so the last buckets close. Alerts go through
-a dedup ledger (a set) as through Redis.
+after the last record it runs on for ``drain_s`` so the last buckets close. Signals and
+situation messages go through a dedup ledger (a set) as through Redis.
 
     python -m streams.dev.replay_offline --scenario mobilisation --out run.json
 """
@@ -37,8 +37,14 @@ from streams.engine.messages import (
     partials_of,
     tick_doc,
 )
-from streams.engine.per_watch import MERGED, alert_docs, close_watch, on_partial
-from streams.engine.watch import Fired, Suppressed, WatchState
+from streams.engine.per_watch import (
+    MERGED,
+    close_watch,
+    on_partial,
+    signal_docs,
+    situation_docs,
+)
+from streams.engine.watch import Suppressed, WatchState, WatchStep
 from streams.outputs.views import redis_view
 from streams.settings import Settings
 
@@ -48,10 +54,13 @@ DEFAULT_END = datetime(2026, 3, 13, 20, 0, tzinfo=UTC)  # a Friday evening, Pari
 
 @dataclass
 class OfflineRun:
-    """What a replay produced: alert documents in emission order, counters, final views."""
+    """What a replay produced: situation messages (social.alerts) and signals (social.signals)
+    in emission order, counters, final views."""
 
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    situations: list[dict[str, Any]] = field(default_factory=list)
+    signals: list[dict[str, Any]] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=dict)  # "watch/type/reason" -> n
+    held: dict[str, int] = field(default_factory=dict)  # "watch/why" -> situation changes
     counters: dict[str, Any] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     states: dict[str, WatchState] = field(default_factory=dict)  # the watches at the end
@@ -63,9 +72,12 @@ class OfflineRun:
 
     def golden(self) -> dict[str, Any]:
         """The run without wall-clock fields, as recorded in tests/golden."""
-        return {"alerts": [{k: v for k, v in a.items() if k not in WALL_FIELDS}
-                           for a in self.alerts],
+        return {"situations": [{k: v for k, v in a.items() if k not in WALL_FIELDS}
+                               for a in self.situations],
+                "signals": [{k: v for k, v in a.items() if k not in WALL_FIELDS}
+                            for a in self.signals],
                 "suppressed": dict(sorted(self.suppressed.items())),
+                "held": dict(sorted(self.held.items())),
                 "counters": self.counters, "views": self.views}
 
 
@@ -118,13 +130,21 @@ class _Driver:
             key = f"{watch}/{s.alert_type}/{s.reason}"
             self.run.suppressed[key] = self.run.suppressed.get(key, 0) + 1
 
-    def emit(self, fired: tuple[Fired, ...]) -> None:
-        for doc in alert_docs(self.cfg, fired, self.now):
+    def emit(self, watch: str, step: WatchStep) -> None:
+        for doc in signal_docs(self.cfg, step.fired, self.now):
             if doc["dedup_key"] in self.ledger:
                 self._suppressed(doc["watch"]["id"], (Suppressed(doc["type"], "dedup"),))
                 continue
             self.ledger.add(doc["dedup_key"])
-            self.run.alerts.append(doc)
+            self.run.signals.append(doc)
+        for doc in situation_docs(self.cfg, step.told, self.now):
+            if doc["dedup_key"] not in self.ledger:
+                self.ledger.add(doc["dedup_key"])
+                self.run.situations.append(doc)
+        self._suppressed(watch, step.suppressed)
+        for why in step.held:
+            key = f"{watch}/{why}"
+            self.run.held[key] = self.run.held.get(key, 0) + 1
 
     # --- the per_watch agent ---------------------------------------------------------------
     def per_watch(self, part: int, value: bytes) -> None:
@@ -149,11 +169,10 @@ class _Driver:
                 self._count("dead_letters", res.late["reason"])
             if res.merged is not None:
                 t.put_bucket(res.merged)
-            if res.step is not None and res.step.fired:
-                self.emit(res.step.fired)
+            if res.step is not None:
+                self.emit(watch, res.step)
             if res.state is not before:
                 t.put_state(res.state)
-            self._suppressed(watch, res.step.suppressed if res.step else ())
 
     def close_partition(self, part: int) -> None:
         t = self.tables
@@ -173,9 +192,7 @@ class _Driver:
             t.put_state(res.state)
             for b in res.purge:
                 t.buckets.pop((watch, b), None)
-            if res.step.fired:
-                self.emit(res.step.fired)
-            self._suppressed(watch, res.step.suppressed)
+            self.emit(watch, res.step)
 
     # --- the ingest agent and the timer ----------------------------------------------------
     def ingest(self, value: bytes, partition: int, offset: int) -> None:
@@ -296,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with open(args.out, "wb") as fh:
             fh.write(body + b"\n")
-    print(f"{args.scenario}: {run.events} events, {len(run.alerts)} alerts", file=sys.stderr)
+    print(f"{args.scenario}: {run.events} events, {len(run.situations)} situation messages, "
+          f"{len(run.signals)} signals", file=sys.stderr)
     return 0
 
 

@@ -17,13 +17,16 @@ from typing import Any
 
 from streams.aggregate.bucket import GLOBAL, BucketAgg, combine_window
 from streams.alerts.lifecycle import RANK, Lifecycle, Policy, step
+from streams.alerts.situation import SituationPolicy
 from streams.detectors import trending, volume, volume_spike
 from streams.detectors.protocol import BucketView, Detector, Signal
 from streams.detectors.suite import DetectorConfigs
+from streams.engine.situations import step_situation
 from streams.engine.watch import (
     Fired,
     IncidentKey,
     Suppressed,
+    Told,
     WatchState,
     WatchStep,
     Window,
@@ -48,6 +51,7 @@ class LoopConfig:
     lateness_s: float = 120.0
     policy: Policy = field(default_factory=Policy)
     detectors: DetectorConfigs = field(default_factory=DetectorConfigs)
+    situation: SituationPolicy = field(default_factory=SituationPolicy)
     policies: Mapping[str, Policy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,19 +90,29 @@ def close_until(ws: WatchState, watermark: float, get: Callable[[int], BucketAgg
     dets = cfg.detectors.running(alerting)
     if not (alerting and not cfg.detectors.volume_only):
         office_hours = None  # only the mobilisation detector reads them
-    fired: list[Fired] = []
-    suppressed: list[Suppressed] = []
+    out = _Out()
     closed: list[BucketAgg] = []
     for b in range(start, last_closable + 1, bucket_s):
         agg = get(b) or BucketAgg(watch=ws.watch, bucket_start=b)
-        ws = _close_bucket(ws, agg, cfg, dets, alerting, office_hours, fired, suppressed)
+        ws = _close_bucket(ws, agg, cfg, dets, alerting, office_hours, out)
         closed.append(agg)
-    return WatchStep(ws, tuple(fired), tuple(suppressed), tuple(closed))
+    return WatchStep(ws, tuple(out.fired), tuple(out.suppressed), tuple(closed),
+                     tuple(out.told), tuple(out.held))
+
+
+@dataclass
+class _Out:
+    """What a step accumulates over the buckets it closes."""
+
+    fired: list[Fired] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    told: list[Told] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
 
 
 def _close_bucket(ws: WatchState, agg: BucketAgg, cfg: LoopConfig, dets: tuple[Detector, ...],
                   alerting: bool, office_hours: Callable[[float], bool] | None,
-                  fired: list[Fired], suppressed: list[Suppressed]) -> WatchState:
+                  out: _Out) -> WatchState:
     b, dcfg, before = agg.bucket_start, cfg.detectors, ws.detectors
     ts = float(b)
     # the dashboards' baseline: what the volume detector expected before seeing the bucket
@@ -115,6 +129,7 @@ def _close_bucket(ws: WatchState, agg: BucketAgg, cfg: LoopConfig, dets: tuple[D
         return ws
     ts_end = b + cfg.bucket_s
     lifecycles, windows = dict(ws.lifecycles), dict(ws.windows)
+    observed: dict[IncidentKey, Signal] = {}
     for det in dets:
         state, det_cfg = states[det.NAME], dcfg.of(det)
         signals = det.observe(state, det_cfg)
@@ -126,9 +141,22 @@ def _close_bucket(ws: WatchState, agg: BucketAgg, cfg: LoopConfig, dets: tuple[D
         else:
             pairs = {(det.ALERT_TYPE, None): signals[0] if signals else None}
         for key, sig in pairs.items():
+            if sig is not None:
+                observed[key] = sig
             _step_incident(lifecycles, windows, ws.watch, key, sig, agg, ts_end, cfg,
-                           baseline, det, state, fired, suppressed)
-    return replace(ws, lifecycles=lifecycles, windows=windows)
+                           baseline, det, state, out.fired, out.suppressed)
+    ws = replace(ws, lifecycles=lifecycles, windows=windows)
+    by_type = {det.ALERT_TYPE: det for det in dets}
+
+    def details(key: IncidentKey) -> Mapping[str, Any] | None:
+        det = by_type[key[0]]
+        return _details(det, key, observed.get(key), states[det.NAME], cfg)
+    ws, told, held = step_situation(ws, agg, ts_end, expected, observed, cfg.situation,
+                                    details)
+    if told is not None:
+        out.told.append(told)
+    out.held.extend(held)
+    return ws
 
 
 def _per_subject(lifecycles: Mapping[IncidentKey, Lifecycle], alert_type: str,
@@ -251,8 +279,16 @@ def early(ws: WatchState, agg: BucketAgg, cfg: LoopConfig,
     lifecycles, windows = dict(ws.lifecycles), dict(ws.windows)
     fired: list[Fired] = []
     suppressed: list[Suppressed] = []
-    _step_incident(lifecycles, windows, ws.watch, VOLUME_KEY, sig, agg,
-                   agg.bucket_start + bucket_s, cfg, expected, volume_spike, projected, fired,
-                   suppressed)
-    return WatchStep(replace(ws, lifecycles=lifecycles, windows=windows), tuple(fired),
-                     tuple(suppressed))
+    ts_end = agg.bucket_start + bucket_s
+    _step_incident(lifecycles, windows, ws.watch, VOLUME_KEY, sig, agg, ts_end, cfg, expected,
+                   volume_spike, projected, fired, suppressed)
+    ws = replace(ws, lifecycles=lifecycles, windows=windows)
+    if not fired:
+        return WatchStep(ws, (), tuple(suppressed))
+    # an early onset may open the situation too: the crisis cell hears it as soon as the signal
+
+    def details(key: IncidentKey) -> Mapping[str, Any] | None:
+        return _details(volume_spike, key, sig, projected, cfg) if key == VOLUME_KEY else None
+    ws, told, held = step_situation(ws, agg, ts_end, expected, {VOLUME_KEY: sig}, cfg.situation,
+                                    details)
+    return WatchStep(ws, tuple(fired), tuple(suppressed), (), (told,) if told else (), held)

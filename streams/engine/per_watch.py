@@ -15,10 +15,11 @@ from typing import Any
 from streams import topics
 from streams.aggregate.bucket import BucketAgg
 from streams.alerts.build import build_alert
+from streams.alerts.situation_doc import build_situation
 from streams.engine.config import EngineConfig
 from streams.engine.loop import close_until, early
 from streams.engine.messages import dump_bucket
-from streams.engine.watch import Fired, WatchState, WatchStep, merge_partial, purgeable
+from streams.engine.watch import Fired, Told, WatchState, WatchStep, merge_partial, purgeable
 from streams.events.decode import DeadLetter, dead_letter_record
 from streams.events.schemas import validator
 
@@ -92,9 +93,9 @@ def latency_s(f: Fired, wall_s: float) -> float | None:
     return wall_s - f.window.max_arrival
 
 
-def alert_docs(cfg: EngineConfig, fired: Iterable[Fired], wall_s: float
-               ) -> list[dict[str, Any]]:
-    """alert.v1 documents for what fired, validated at the output edge."""
+def signal_docs(cfg: EngineConfig, fired: Iterable[Fired], wall_s: float
+                ) -> list[dict[str, Any]]:
+    """signal.v1 documents for what fired, validated at the output edge."""
     docs = []
     for f in fired:
         em = f.emission
@@ -110,8 +111,35 @@ def alert_docs(cfg: EngineConfig, fired: Iterable[Fired], wall_s: float
                      em.status == "open" else 0.0),
             emitted_s=wall_s, latency_s=latency_s(f, wall_s),
             details=None if f.details is None else dict(f.details))
-        errors = sorted(validator("alert.v1").iter_errors(doc), key=str)
-        if errors:  # a bug, not input: log loudly, still deliver (Kafka is the source of truth)
-            log.error("alert violates alert.v1 alert_id=%s error=%s", em.alert_id, errors[0])
+        _check("signal.v1", doc)
         docs.append(doc)
     return docs
+
+
+def situation_latency_s(t: Told, wall_s: float) -> float | None:
+    """Event-to-alert latency of a situation's opening: wall clock minus its newest arrival."""
+    if t.message.status != "open" or t.window.max_arrival <= 0:
+        return None
+    return wall_s - t.window.max_arrival
+
+
+def situation_docs(cfg: EngineConfig, told: Iterable[Told], wall_s: float
+                   ) -> list[dict[str, Any]]:
+    """alert.v2 documents for the situation messages told, validated at the output edge."""
+    docs = []
+    for t in told:
+        watch = t.window.watch
+        doc = build_situation(
+            t.message, watch_id=watch, watch_name=cfg.watch_name(watch), window=t.window,
+            baseline=t.baseline, peak_count=t.peak, bucket_s=cfg.bucket_s, emitted_s=wall_s,
+            latency_s=situation_latency_s(t, wall_s), details=t.details)
+        _check("alert.v2", doc)
+        docs.append(doc)
+    return docs
+
+
+def _check(schema: str, doc: dict[str, Any]) -> None:
+    errors = sorted(validator(schema).iter_errors(doc), key=str)
+    if errors:  # a bug, not input: log loudly, still deliver (Kafka is the source of truth)
+        log.error("document violates %s alert_id=%s error=%s", schema, doc.get("alert_id"),
+                  errors[0])

@@ -8,6 +8,7 @@ from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
 from streams.alerts.lifecycle import Emission, Lifecycle
+from streams.alerts.situation import Message, SituationState
 from streams.detectors.suite import DetectorStates
 
 IncidentKey = tuple[str, str | None]  # (alert type, subject: a hashtag, or None)
@@ -37,6 +38,9 @@ class WatchState:
     lifecycles: Mapping[IncidentKey, Lifecycle] = field(default_factory=dict)
     windows: Mapping[IncidentKey, Window] = field(default_factory=dict)
     history: tuple[HistoryRow, ...] = ()
+    situation: SituationState = field(default_factory=SituationState)
+    situation_window: Window | None = None  # evidence since the open situation opened
+    situation_peak: int = 0  # its busiest bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +64,29 @@ class Suppressed:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Told:
+    """A situation message to send, with its evidence window and the figures of its active
+    signals (by signal key: "type" or "type:subject")."""
+
+    message: Message
+    window: BucketAgg
+    baseline: float  # posts expected over the window
+    peak: int  # the window's busiest bucket
+    details: Mapping[str, Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class WatchStep:
-    """What one step of the per-watch loop (an early check or closing buckets) returns."""
+    """What one step of the per-watch loop (an early check or closing buckets) returns:
+    per-type signals fired or held back, situation messages told or held back (why)."""
 
     state: WatchState
     fired: tuple[Fired, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()
     closed: tuple[BucketAgg, ...] = ()
+    told: tuple[Told, ...] = ()
+    held: tuple[str, ...] = ()
 
 
 def incident_name(key: IncidentKey) -> str:

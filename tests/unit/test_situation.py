@@ -16,7 +16,7 @@ from streams.alerts.situation import (
     SituationState,
     step,
 )
-from streams.eval.alerts import flaps
+from streams.dev.eval.alerts import flaps
 
 P = SituationPolicy()
 T0 = 1_700_000_040.0
