@@ -19,9 +19,15 @@ from streams.events.labels import platform_label as platform_label
 
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 CAMPAIGN_CLASSES = ("employee_mobilisation", "coordinated_inauthentic", "organic")
-# Why an alert was held back: the incident's cooldown, its cap on updates per hour, or a dedup
+# Why a signal was held back: the incident's cooldown, its cap on updates per hour, or a dedup
 # key already claimed (a redelivered bucket, or another worker).
 SUPPRESSION_REASONS = ("cooldown", "rate_limited", "dedup")
+# Why a situation's change waited or was not told: a level that must hold, the gap between two
+# updates, the daily cap, a return to a level left within the hour (flapping), or a dedup key
+# already claimed.
+HELD_REASONS = ("hold", "gap", "daily_cap", "flapping", "dedup")
+SITUATION_STATUSES = ("open", "update", "resolved")
+SITUATION_REASONS = ("onset", "escalation", "de_escalation", "signal_joined", "back_to_normal")
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,10 @@ class Metrics:
     watch_sentiment_mean: Gauge
     watch_level: Gauge
     incidents_open: Gauge
-    alerts_emitted: Counter
-    alerts_suppressed: Counter
+    situation_messages: Counter
+    situation_held: Counter
+    signals_emitted: Counter
+    signals_suppressed: Counter
     alert_latency: Histogram
     watermark_lag: Gauge
     consumer_lag: Gauge
@@ -97,17 +105,27 @@ def catalogue(registry: CollectorRegistry | None = None) -> Metrics:
                                    "the last closed bucket, 0 to 1.", watch, registry=r),
         watch_sentiment_mean=Gauge("vigie_watch_sentiment_mean", "Mean sentiment of the last "
                                    "closed bucket, -1 to 1.", watch, registry=r),
-        watch_level=Gauge("vigie_watch_level", "Current incident level of a watch: 0 normal, "
-                          "1 watch, 2 warning, 3 crisis.", watch, registry=r),
-        incidents_open=Gauge("vigie_incidents_open", "Open incidents, by type and severity.",
-                             ["watch", "type", "severity"], registry=r),
-        alerts_emitted=Counter("vigie_alerts_emitted_total", "Alerts sent to the alert topic.",
-                               ["watch", "type", "severity", "status"], registry=r),
-        alerts_suppressed=Counter("vigie_alerts_suppressed_total", "Alerts not sent, by reason "
-                                  "(cooldown, rate_limited, dedup).", ["watch", "type", "reason"],
-                                  registry=r),
+        watch_level=Gauge("vigie_watch_level", "Severity of the watch's open situation as "
+                          "announced: 0 none, 1 watch, 2 warning, 3 crisis.", watch, registry=r),
+        incidents_open=Gauge("vigie_incidents_open", "Open signal incidents (one detector's), by "
+                             "type and severity.", ["watch", "type", "severity"], registry=r),
+        situation_messages=Counter(
+            "vigie_situation_messages_total", "Situation messages sent to social.alerts, by "
+            "severity, status and reason.", ["watch", "severity", "status", "reason"],
+            registry=r),
+        situation_held=Counter(
+            "vigie_situation_changes_held_total", "Situation changes that waited or were not "
+            "told, by why (hold, gap, daily_cap, flapping, dedup).", ["watch", "why"],
+            registry=r),
+        signals_emitted=Counter("vigie_signals_emitted_total", "Signals (one detector's "
+                                "incident) sent to social.signals.",
+                                ["watch", "type", "severity", "status"], registry=r),
+        signals_suppressed=Counter("vigie_signals_suppressed_total", "Signals not sent, by "
+                                   "reason (cooldown, rate_limited, dedup).",
+                                   ["watch", "type", "reason"], registry=r),
         alert_latency=Histogram("vigie_alert_latency_seconds", "From the arrival of the newest "
-                                "triggering record on the input topic to the alert's emission.",
+                                "triggering record on the input topic to the emission of an "
+                                "opening message: a situation (type situation) or a signal.",
                                 ["type"], buckets=LATENCY_BUCKETS_S, registry=r),
         watermark_lag=Gauge("vigie_watermark_lag_seconds", "Wall clock minus the event-time "
                             "watermark, per internal partition.", ["partition"], registry=r),
@@ -162,8 +180,8 @@ def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
     the series exist at 0 (rate() and alert rules see them before the first error)."""
     m.build_info.info({"version": __version__})
     types = tuple(alert_types)
-    for t in types:  # rate() needs a sample before the first alert: a burst's alerts
-        m.alert_latency.labels(t)  # may all fall between two scrapes
+    for t in ("situation", *types):  # rate() needs a sample before the first alert: a
+        m.alert_latency.labels(t)  # burst's alerts may all fall between two scrapes
     for reason in dead_letter_reasons:
         m.dead_letters.labels(reason)
     for op in REDIS_OPS:
@@ -172,6 +190,9 @@ def init_build_info(m: Metrics, dead_letter_reasons: tuple[str, ...] = (),
         m.mobilisation_share.labels(w).set(0.0)
         for cls in CAMPAIGN_CLASSES:
             m.campaigns_active.labels(w, cls).set(0.0)
-        for t in types:  # so the anti-fatigue panel reads 0, not "no data", on a calm day
+        for t in types:  # so the anti-fatigue panels read 0, not "no data", on a calm day
             for reason in SUPPRESSION_REASONS:
-                m.alerts_suppressed.labels(w, t, reason)
+                m.signals_suppressed.labels(w, t, reason)
+        for why in HELD_REASONS:
+            m.situation_held.labels(w, why)
+        m.watch_level.labels(w).set(0)

@@ -18,14 +18,19 @@ class TopicSpec:
 
 EVENTS = TopicSpec("social.events", "input: one social-event.v1 object or a JSON array of them")
 DLQ = TopicSpec("social.events.dlq", "dead letters: bad records and late events, with a reason")
-ALERTS = TopicSpec("social.alerts", "output: alert.v1 JSON, keyed by watch id")
+ALERTS = TopicSpec("social.alerts",
+                   "output for crisis cells: alert.v2 situations (one per watch at a time), keyed "
+                   "by watch id")
+SIGNALS = TopicSpec("social.signals",
+                    "output for machines: signal.v1, every detector's own incidents (volume, "
+                    "sentiment, bad buzz, influencers, trends, campaigns), keyed by watch id")
 PARTIALS = TopicSpec(
     "vigie.watch-partials",
     "internal: per-watch partial bucket aggregates, re-keyed by watch id",
     internal=True,
 )
 
-ALL: tuple[TopicSpec, ...] = (EVENTS, DLQ, ALERTS, PARTIALS)
+ALL: tuple[TopicSpec, ...] = (EVENTS, DLQ, ALERTS, SIGNALS, PARTIALS)
 
 
 def names() -> tuple[str, ...]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from streams.detectors.protocol import RANK, SEVERITIES
 
 DAY_S = 86_400.0
-MAX_ENDED_MEMBERS = 16  # ended signals kept in the evidence (the active ones are always kept)
+MAX_ENDED_MEMBERS = 16
+URGENT = ("journalist", "media", "institution", "hostile_campaign")  # news told at once  # ended signals kept in the evidence (the active ones are always kept)
 
 
 def situation_id(watch: str, opened_bucket: int) -> str:
@@ -47,6 +48,9 @@ class SituationPolicy:
     # flares up again is the same crisis for the cell that follows it
     resolve_after_s: float = 7200.0
     min_update_gap_s: float = 900.0
+    # a journalist or a hostile campaign is told at once, but the next such news waits this
+    # long, so a newsroom joining one by one is one or two messages, not ten
+    urgent_gap_s: float = 300.0
     max_messages_per_day: int = 10
     # the highest level a signal type (or kind) gives a situation on its own: a trend or an
     # employee campaign is context for the crisis cell, never a crisis by itself
@@ -272,6 +276,11 @@ def step(state: SituationState, watch: str, signals: tuple[SignalView, ...], buc
         if RANK[target] > RANK[sit.severity]:
             sit = _move(sit, target, ts)
         target = None
+    news = any(c.partition(":")[0] in URGENT for c in pending)
+    if target is None and news and RANK[sit.level] > RANK[sit.severity] \
+            and ts - sit.left.get(sit.level, -1e18) >= policy.flap_window_s:
+        # a journalist or a hostile campaign confirms the level that is holding: both at once
+        target, reason = sit.level, "escalation"
     changes: list[str] = []
     if target is not None:
         changes.append(f"severity:{target}")
@@ -280,12 +289,16 @@ def step(state: SituationState, watch: str, signals: tuple[SignalView, ...], buc
         return replace(state, current=replace(sit, pending=pending)), None, tuple(held)
     escalation = target is not None and RANK[target] > RANK[sit.severity]
     budget = policy.max_messages_per_day - 1 - len(sit.messages)  # one kept for the resolution
-    urgent = escalation and (target == "crisis" or budget > 0)
-    rising = target is None and RANK[sit.level] > RANK[sit.severity]
+    # a journalist or a hostile campaign joining is told as fast as an escalation
+    pressing = escalation or news
+    since_last = ts - sit.last_update_ts
+    urgent = (escalation and target == "crisis") or (
+        pressing and budget > 0 and (escalation or since_last >= policy.urgent_gap_s))
+    rising = target is None and RANK[sit.level] > RANK[sit.severity] and not pressing
     if not urgent:
         # news told with the escalation that is holding, rather than one message before it
         why = "daily_cap" if budget <= 0 else "hold" if rising else \
-            "gap" if ts - sit.last_update_ts < policy.min_update_gap_s else ""
+            "gap" if pressing or since_last < policy.min_update_gap_s else ""
         if why:
             held.extend(Held(c, why) for c in changes)
             return replace(state, current=replace(sit, pending=pending)), None, tuple(held)

@@ -23,17 +23,16 @@ def gauges(m: Metrics, ws: WatchState, cfg: EngineConfig) -> None:
         if mean is not None:
             m.watch_sentiment_mean.labels(w).set(mean)
     m.watch_spike_score.labels(w).set(ws.detectors.volume.score)
-    level = 0
     open_by: dict[tuple[str, str], int] = {}  # per-hashtag incidents count under their type
     for (t, _), lc in ws.lifecycles.items():
         for sev in RANK:
             open_by.setdefault((t, sev), 0)
         if lc.incident is not None:
             open_by[(t, lc.incident.severity)] += 1
-            level = max(level, RANK[lc.incident.severity] + 1)
     for (t, sev), n in open_by.items():
         m.incidents_open.labels(w, t, sev).set(n)
-    m.watch_level.labels(w).set(level)
+    sit = ws.situation.current  # the crisis cell's level is the situation's, as announced
+    m.watch_level.labels(w).set(0 if sit is None else RANK[sit.severity] + 1)
     if cfg.everything and ws.watch != GLOBAL:
         _campaign_gauges(m, ws, cfg)
     ranked = trending.top(ws.detectors.trend, TRENDING_RANKS)

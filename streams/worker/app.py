@@ -81,6 +81,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Wor
     events_t = app.topic(topics.EVENTS.name, **RAW)
     partials_t = app.topic(topics.PARTIALS.name, **RAW)
     alerts_t = app.topic(topics.ALERTS.name, **RAW)
+    signals_t = app.topic(topics.SIGNALS.name, **RAW)
     dlq_t = app.topic(topics.DLQ.name, **RAW)
     # bytes keys and values: Faust then picks the raw codec for the changelog both ways, so
     # what is written is exactly what recovery returns
@@ -108,6 +109,9 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Wor
     async def send_alert(key: bytes | None, value: bytes) -> Any:
         return await alerts_t.send(key=key, value=value)
 
+    async def send_signal(key: bytes | None, value: bytes) -> Any:
+        return await signals_t.send(key=key, value=value)
+
     def assigned() -> tuple[dict[int, int | None], dict[int, int | None]]:
         try:
             consumer = app.consumer
@@ -119,7 +123,7 @@ def create_app(settings: Settings, registry: Any = None) -> tuple[faust.App, Wor
                 {tp.partition: committed.get(tp) for tp in tps})
 
     ingest_glue = Ingest(ctx, send_partials, send_dead, assigned)
-    per_watch_glue = PerWatch(ctx, states, buckets, store, send_alert,
+    per_watch_glue = PerWatch(ctx, states, buckets, store, send_alert, send_signal,
                               lambda _key, value: send_dead(value),
                               build_sinks(settings, ctx.metrics))
 

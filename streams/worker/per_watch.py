@@ -1,5 +1,6 @@
-"""The per-watch agent's work: partials merged into the tables, ticks closing buckets, alerts
-claimed and sent. The engine decides (streams.engine.per_watch); this writes and sends."""
+"""The per-watch agent's work: partials merged into the tables, ticks closing buckets, signals
+and situation messages claimed and sent. The engine decides (streams.engine.per_watch); this
+writes and sends."""
 
 from __future__ import annotations
 
@@ -18,8 +19,17 @@ from streams.engine.messages import (
     load_state,
     partials_of,
 )
-from streams.engine.per_watch import DUPLICATE, LATE, alert_docs, close_watch, latency_s, on_partial
-from streams.engine.watch import Fired, Suppressed, WatchState
+from streams.engine.per_watch import (
+    DUPLICATE,
+    LATE,
+    close_watch,
+    latency_s,
+    on_partial,
+    signal_docs,
+    situation_docs,
+    situation_latency_s,
+)
+from streams.engine.watch import Suppressed, WatchState, WatchStep
 from streams.outputs.delivery import Sink
 from streams.outputs.redis_store import RedisStore
 from streams.outputs.views import redis_view
@@ -34,9 +44,11 @@ class PerWatch:
     """Applies internal messages to the watch-state and buckets tables."""
 
     def __init__(self, ctx: WorkerContext, states: Any, buckets: Any, store: RedisStore,
-                 send_alert: Send, send_dead: Send, sinks: list[Sink]) -> None:
+                 send_alert: Send, send_signal: Send, send_dead: Send, sinks: list[Sink]
+                 ) -> None:
         self.ctx, self.states, self.buckets, self.store = ctx, states, buckets, store
-        self.send_alert, self.send_dead, self.sinks = send_alert, send_dead, sinks
+        self.send_alert, self.send_signal = send_alert, send_signal
+        self.send_dead, self.sinks = send_dead, sinks
         # decoded table values, reused while the table holds the same bytes (the table decides)
         self.state_memo: TableMemo[WatchState] = TableMemo(load_state, MEMO_STATES)
         self.bucket_memo: TableMemo[BucketAgg] = TableMemo(load_bucket, MEMO_BUCKETS)
@@ -84,13 +96,12 @@ class PerWatch:
             raw_bucket = dump_bucket(res.merged)
             self.buckets[key] = raw_bucket
             self.bucket_memo.put(key, raw_bucket, res.merged)
-        if res.step is not None and res.step.fired:
-            await self.emit(res.step.fired)
+        if res.step is not None:
+            await self.emit(watch, res.step)
         if res.state is not before:  # the same snapshot comes back when nothing changed
             raw_state = codec.dumps(res.state)
             self.states[wkey] = raw_state
             self.state_memo.put(wkey, raw_state, res.state)
-        self.suppressed(watch, res.step.suppressed if res.step else ())
 
     async def close_partition(self, part: int) -> None:
         """Close the due buckets of every watch of an internal partition."""
@@ -118,32 +129,42 @@ class PerWatch:
                 self.bucket_memo.discard(bucket_key(watch, agg.bucket_start))
             for b in res.purge:
                 self.buckets.pop(bucket_key(watch, b), None)
-            if res.step.fired:
-                await self.emit(res.step.fired)
-            self.suppressed(watch, res.step.suppressed)
+            await self.emit(watch, res.step)
 
-    async def emit(self, fired: tuple[Fired, ...]) -> None:
-        """Claim, send, record and deliver the alerts of what fired."""
-        ctx, m = self.ctx, self.ctx.metrics
+    async def emit(self, watch: str, step: WatchStep) -> None:
+        """Claim, send, record and deliver what a step fired and told; count what it held."""
+        m = self.ctx.metrics
+        for s in step.suppressed:
+            m.signals_suppressed.labels(watch, s.alert_type, s.reason).inc()
+        for why in step.held:
+            m.situation_held.labels(watch, why).inc()
+        if not (step.fired or step.told):
+            return
         wall = now_s()
-        for f, doc in zip(fired, alert_docs(ctx.engine, fired, wall), strict=True):
-            labels = (doc["watch"]["id"], doc["type"])
+        for f, doc in zip(step.fired, signal_docs(self.ctx.engine, step.fired, wall),
+                          strict=True):
             latency = latency_s(f, wall)
             if latency is not None:
                 m.alert_latency.labels(f.alert_type).observe(max(latency, 0.0))
-            ctx.last_alerts.appendleft(doc)
             if not await self.store.claim(doc["dedup_key"]):
-                m.alerts_suppressed.labels(*labels, "dedup").inc()
+                m.signals_suppressed.labels(watch, doc["type"], "dedup").inc()
                 continue
-            await self.send_alert(doc["watch"]["id"].encode(), orjson.dumps(doc))
-            m.alerts_emitted.labels(*labels, doc["severity"], doc["status"]).inc()
+            await self.send_signal(watch.encode(), orjson.dumps(doc))
+            m.signals_emitted.labels(watch, doc["type"], doc["severity"], doc["status"]).inc()
+        for t, doc in zip(step.told, situation_docs(self.ctx.engine, step.told, wall),
+                          strict=True):
+            latency = situation_latency_s(t, wall)
+            if latency is not None:
+                m.alert_latency.labels("situation").observe(max(latency, 0.0))
+            self.ctx.last_alerts.appendleft(doc)
+            if not await self.store.claim(doc["dedup_key"]):
+                m.situation_held.labels(watch, "dedup").inc()
+                continue
+            await self.send_alert(watch.encode(), orjson.dumps(doc))
+            m.situation_messages.labels(watch, doc["severity"], doc["status"],
+                                        doc["reason"]).inc()
             await self.store.record_alert(doc)
             for sink in self.sinks:  # non-blocking: bounded queues drained in the background
                 sink.submit(doc)
-            log.info("alert alert_id=%s type=%s status=%s severity=%s watch=%s",
-                     doc["alert_id"], doc["type"], doc["status"], doc["severity"], labels[0])
-
-    def suppressed(self, watch: str, held: tuple[Suppressed, ...]) -> None:
-        """Count what the lifecycles held back."""
-        for s in held:
-            self.ctx.metrics.alerts_suppressed.labels(watch, s.alert_type, s.reason).inc()
+            log.info("situation id=%s status=%s severity=%s reason=%s watch=%s",
+                     doc["situation_id"], doc["status"], doc["severity"], doc["reason"], watch)

@@ -38,7 +38,7 @@ from streams.text.normalize import extract_hashtags, fold_tag
 from streams.watches.kinds import AUTHOR_KINDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
-SCHEMAS = ("social-event.v1", "alert.v1", "dead-letter.v1")
+SCHEMAS = ("social-event.v1", "alert.v1", "signal.v1", "alert.v2", "dead-letter.v1")
 T0 = 1_717_394_400  # 2024-06-03T06:00:00Z
 
 
@@ -311,7 +311,7 @@ def test_mutations_reach_both_outcomes() -> None:
     assert seen == {True, False}
 
 
-# ---------------------------------------------------------------- 4. build_alert vs alert.v1
+# ---------------------------------------------------------------- 4. build_alert vs signal.v1
 
 def _post(i: int, *, kind: str = "ordinary", sentiment: float | None = -0.4,
           text: str = "Appli SG en panne, impossible de payer #SGpanne") -> PostRef:
@@ -341,7 +341,7 @@ def _alert(window: BucketAgg, status: str, *, sequence: int = 0, severity: str =
 def _assert_alert_valid(doc: dict[str, Any]) -> None:
     wire = orjson.loads(orjson.dumps(doc))  # what a subscriber actually reads
     errors = [f"{list(e.absolute_path)}: {e.message[:200]}"
-              for e in validator("alert.v1").iter_errors(wire)]
+              for e in validator("signal.v1").iter_errors(wire)]
     assert errors == []
     assert wire["dedup_key"] == f"{wire['alert_id']}:{wire['sequence']}"
 

@@ -13,6 +13,7 @@ from streams.events.decode import REASONS
 from streams.metrics import (
     CAMPAIGN_CLASSES,
     REDIS_OPS,
+    HELD_REASONS,
     SUPPRESSION_REASONS,
     catalogue,
     init_build_info,
@@ -103,8 +104,8 @@ def test_the_latency_histogram_exists_at_zero_for_every_alert_type_of_the_contra
     from pathlib import Path
 
     schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" /
-                         "alert.v1.schema.json").read_text())
-    types = schema["properties"]["type"]["enum"]
+                         "signal.v1.schema.json").read_text())
+    types = ["situation", *schema["properties"]["type"]["enum"]]
     r = build_context(Settings()).metrics.registry
     for t in types:  # before any alert: rate() sees the first one even between two scrapes
         assert _value(r, "vigie_alert_latency_seconds_count", type=t) == 0.0, t
@@ -116,13 +117,16 @@ def test_suppression_series_exist_at_zero_per_watch_type_and_reason() -> None:
     r = m.registry
     for t in ("bad_buzz", "volume_spike"):
         for reason in SUPPRESSION_REASONS:
-            assert _value(r, "vigie_alerts_suppressed_total", watch="socgen", type=t,
+            assert _value(r, "vigie_signals_suppressed_total", watch="socgen", type=t,
                           reason=reason) == 0.0
-    assert _value(r, "vigie_alerts_suppressed_total", watch="orange", type="bad_buzz",
+    assert _value(r, "vigie_signals_suppressed_total", watch="orange", type="bad_buzz",
                   reason="cooldown") is None
-    m.alerts_suppressed.labels("socgen", "bad_buzz", "rate_limited").inc()
-    assert _value(r, "vigie_alerts_suppressed_total", watch="socgen", type="bad_buzz",
+    m.signals_suppressed.labels("socgen", "bad_buzz", "rate_limited").inc()
+    assert _value(r, "vigie_signals_suppressed_total", watch="socgen", type="bad_buzz",
                   reason="rate_limited") == 1.0
+    for why in HELD_REASONS:  # the situation's held-back changes, and its level, read 0
+        assert _value(r, "vigie_situation_changes_held_total", watch="socgen", why=why) == 0.0
+    assert _value(r, "vigie_watch_level", watch="socgen") == 0.0
 
 
 def test_every_configured_sink_has_its_delivery_series_at_zero() -> None:

@@ -119,11 +119,22 @@ def test_changes_within_the_gap_wait_for_the_next_message() -> None:
     base = sig("bad_buzz", "warning")
     j1 = sig("influencer_engaged", "warning", notables=("journalist:a",))
     j2 = sig("influencer_engaged", "warning", notables=("journalist:a", "journalist:b"))
-    frames = [(base,)] * 20 + [(base, j1)] + [(base, j2)] * 30
+    j3 = sig("influencer_engaged", "warning", notables=("journalist:c",))
+    frames = [(base,)] * 20 + [(base, j1), (base, j2), (base, j3)] + [(base,)] * 30
     _, msgs = run(frames)
     ups = [m for m in msgs if m.status == "update"]
-    assert [u.changes for u in ups] == [("journalist:a",), ("journalist:b",)]
-    assert ups[1].event_ts - ups[0].event_ts >= P.min_update_gap_s
+    # the first journalist at once, the next two together once the urgent gap has passed
+    assert [u.changes for u in ups] == [("journalist:a",), ("journalist:b", "journalist:c")]
+    assert ups[1].event_ts - ups[0].event_ts == P.urgent_gap_s
+    emp1 = sig("mobilisation:a", "warning", kind="employee_mobilisation",
+               notables=("employee_campaign:a",))
+    emp2 = sig("mobilisation:b", "warning", kind="employee_mobilisation",
+               notables=("employee_campaign:b",))
+    frames = [(base,)] * 20 + [(base, emp1)] * 3 + [(base, emp1, emp2)] * 30
+    _, msgs = run(frames)
+    ups = [m for m in msgs if m.status == "update"]
+    assert [u.changes for u in ups] == [("employee_campaign:a",), ("employee_campaign:b",)]
+    assert ups[1].event_ts - ups[0].event_ts == P.min_update_gap_s
 
 
 def test_a_lone_high_reach_author_or_trend_does_not_open_at_once() -> None:
