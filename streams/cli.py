@@ -105,10 +105,18 @@ def cmd_eval(s: settings_mod.Settings, args: argparse.Namespace) -> int:
         from streams.dev.eval import volume as ev_volume
 
         ev_volume.run(args.nab_root, args.json)
-    else:
+    elif args.what == "sentiment":
         from streams.dev.eval import sentiment as ev_sentiment
 
         ev_sentiment.run(args.data, args.sets, args.json)
+    else:
+        from streams.dev.eval import alerts as ev_alerts
+
+        try:
+            ev_alerts.run(args.scenario, args.seed, args.alerts, args.truth, args.json)
+        except (ValueError, OSError) as exc:
+            print(f"vigie eval alerts: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -161,15 +169,24 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print raw alert.v1 JSON")
     tp = sub.add_parser("topics", help="topic administration")
     tp.add_argument("action", choices=["create"])
-    e = sub.add_parser("eval", help="evaluations on labelled data")
-    e.add_argument("what", choices=["volume", "sentiment"])
+    e = sub.add_parser("eval", help="evaluations on labelled data and scenarios")
+    e.add_argument("what", choices=["volume", "sentiment", "alerts"],
+                   help="volume: NAB; sentiment: labelled tweets; alerts: situations and "
+                        "signals of a scenario against its ground truth")
     e.add_argument("--nab-root", default="../shared/eval/nab")
     e.add_argument("--data", default="../shared/eval/sentiment/data")
     e.add_argument("--sets", default="*")
+    e.add_argument("--scenario", default="night-waves",
+                   help="alerts: the built-in scenario to replay offline")
+    e.add_argument("--seed", type=int, default=7, help="alerts: the scenario's seed")
+    e.add_argument("--alerts", default=None,
+                   help="alerts: score this alert file (JSON lines or array) instead")
+    e.add_argument("--truth", default=None, help="alerts: the .truth.json of --alerts")
     e.add_argument("--json", default=None)
     sm = sub.add_parser("simulate", help="generate a scenario stream with its ground truth")
     sm.add_argument("--scenario", default="bank-bad-buzz",
-                    help="bank-bad-buzz, quiet-days, crisis-week, mobilisation")
+                    help="bank-bad-buzz, quiet-days, quiet-week, crisis-week, mobilisation, "
+                         "night-waves, two-fronts")
     sm.add_argument("--out", required=True)
     sm.add_argument("--seed", type=int, default=7)
     ingest_command.add_parser(sub)

@@ -90,7 +90,17 @@ class Settings(Masked):
     max_updates_per_hour: int = field(default=6, metadata=_meta(
         "Cap on update alerts per incident per hour of event time."))
     resolve_after_s: int = field(default=600, metadata=_meta(
-        "An incident resolves after its signal stays normal for this long (event time)."))
+        "A signal's incident resolves after its detector stays normal for this long "
+        "(event time)."))
+    entity_quiet_s: int = field(default=10_800, metadata=_meta(
+        "A campaign or trending hashtag that pauses and resumes stays one incident until it "
+        "has been quiet this long, or twice its longest pause so far (at most 12 h)."))
+    situation_resolve_after_s: int = field(default=7200, metadata=_meta(
+        "A watch's situation resolves after none of its signals has been active for this "
+        "long: a crisis that goes quiet and flares up again is the same situation."))
+    situation_max_messages_per_day: int = field(default=10, metadata=_meta(
+        "Cap on the messages of one situation in any 24 h of event time (an escalation to "
+        "crisis and the resolution always go)."))
     detectors_enabled: bool = field(default=True, metadata=_meta(
         "Run the sentiment-shift, influencer, bad-buzz and trending-hashtag detectors besides "
         "volume spikes."))

@@ -27,6 +27,18 @@ class Policy:
     deescalate_after_s: float = 900.0
     min_update_gap_s: float = 300.0
     material_change: float = 0.5  # evidence grew by 50 % since the last emission
+    # an entity that comes and goes (a campaign in waves, a hashtag) stays one incident while
+    # its quiet spells are no longer than rhythm_factor x the longest one seen so far (and
+    # at least resolve_after_s, at most max_quiet_s); 0: resolve after resolve_after_s
+    rhythm_factor: float = 0.0
+    max_quiet_s: float = 12 * 3600.0
+
+    def quiet_limit_s(self, longest_gap_s: float) -> float:
+        """How long an incident stays open without a signal."""
+        if self.rhythm_factor <= 0.0:
+            return self.resolve_after_s
+        return min(max(self.resolve_after_s, self.rhythm_factor * longest_gap_s),
+                   max(self.max_quiet_s, self.resolve_after_s))
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class Incident:
     emits: tuple[float, ...] = ()  # event times of recent updates, for the hourly cap
     normal_since: float | None = None
     below_since: float | None = None
+    longest_gap_s: float = 0.0  # its longest quiet spell so far (the rhythm of its waves)
 
 
 @dataclass(frozen=True)
@@ -97,14 +110,16 @@ def step(lc: Lifecycle, watch: str, name: str, obs: Signal | None, ts: float,
         return Step(replace(lc, incident=inc), _emit(inc, "open", "onset", ts, obs))
     if obs is None:
         normal_since = inc.normal_since if inc.normal_since is not None else ts
-        if ts - normal_since >= policy.resolve_after_s:
+        if ts - normal_since >= policy.quiet_limit_s(inc.longest_gap_s):
             done = replace(inc, sequence=inc.sequence + 1, last_emit_ts=ts)
             return Step(Lifecycle(None, ts + policy.cooldown_s),
                         _emit(done, "resolved", "back_to_normal", ts, None))
         return Step(replace(lc, incident=replace(inc, normal_since=normal_since)))
     if not obs.severity:  # the detector reports no new level: keep the incident's
         obs = replace(obs, severity=inc.severity)
-    inc = replace(inc, normal_since=None, peak_value=max(inc.peak_value, obs.value))
+    gap = 0.0 if inc.normal_since is None else ts - inc.normal_since
+    inc = replace(inc, normal_since=None, peak_value=max(inc.peak_value, obs.value),
+                  longest_gap_s=max(inc.longest_gap_s, gap))
     recent = tuple(t for t in inc.emits if ts - t < 3600.0)
     if RANK[obs.severity] > RANK[inc.severity]:  # escalate at once, cap or not
         up = replace(inc, severity=obs.severity, sequence=inc.sequence + 1, last_emit_ts=ts,

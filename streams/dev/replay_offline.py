@@ -290,7 +290,7 @@ def run_scenario(name: str, *, seed: int = 7, end: datetime = DEFAULT_END,
 
     make = scenarios.SCENARIOS[name]
     sc = make(end=end) if days is None else make(end=end, days=days)
-    rosters = sc.truth()["roster"] if name == "mobilisation" else None
+    rosters = sc.truth()["roster"] if any(b.pool == "roster" for b in sc.bursts) else None
     return run_offline(simulate.generate(sc, seed), settings, rosters=rosters, **kw)
 
 

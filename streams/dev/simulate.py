@@ -49,6 +49,11 @@ class Burst:
     office_hours: bool = False  # only 9:00-18:00 on weekdays, Paris time
     name: str = ""
 
+    @property
+    def end(self) -> datetime:
+        """When the burst is over (its decay down to 5 % of the peak)."""
+        return self.onset + timedelta(minutes=self.ramp_min + self.plateau_min + self.decay_min)
+
     def rate(self, t: datetime) -> float:
         """Posts per minute of the burst at t."""
         m = (t - self.onset).total_seconds() / 60.0
@@ -84,7 +89,8 @@ class Scenario:
         return {
             "scenario": self.name, "start": _iso(self.start), "end": _iso(self.end),
             "incidents": [{"watch": b.watch, "type": b.kind, "onset": _iso(b.onset),
-                           "peak_per_min": b.peak_per_min, "name": b.name, "pool": b.pool}
+                           "end": _iso(b.end), "peak_per_min": b.peak_per_min, "name": b.name,
+                           "pool": b.pool}
                           for b in self.bursts],
             "roster": {"socgen": [a.handle for a in roster_pool(random.Random(ROSTER_SEED))]},
             "quiet": [{"start": _iso(a), "end": _iso(b)} for a, b in self.quiet],

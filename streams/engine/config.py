@@ -17,6 +17,7 @@ from streams.aggregate.bucket import GLOBAL
 from streams.aggregate.build import Scorer
 from streams.aggregate.campaign import CampaignBuilder
 from streams.alerts.lifecycle import Policy
+from streams.alerts.situation import SituationPolicy
 from streams.detectors import badbuzz, volume
 from streams.detectors.suite import DetectorConfigs
 from streams.engine.loop import LoopConfig
@@ -110,7 +111,10 @@ def loop_config(s: Settings) -> LoopConfig:
                       resolve_after_s=s.resolve_after_s),
         detectors=DetectorConfigs(
             volume=vcfg, buzz=replace(badbuzz.DEFAULT, volume_warmup_s=vcfg.warmup_s),
-            volume_only=not s.detectors_enabled))
+            volume_only=not s.detectors_enabled),
+        situation=SituationPolicy(resolve_after_s=float(s.situation_resolve_after_s),
+                                  max_messages_per_day=s.situation_max_messages_per_day),
+        entity_quiet_s=float(s.entity_quiet_s))
 
 
 def _scorer(enabled: bool) -> Scorer | None:

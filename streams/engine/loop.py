@@ -18,7 +18,7 @@ from typing import Any
 from streams.aggregate.bucket import GLOBAL, BucketAgg, combine_window
 from streams.alerts.lifecycle import RANK, Lifecycle, Policy, step
 from streams.alerts.situation import SituationPolicy
-from streams.detectors import trending, volume, volume_spike
+from streams.detectors import mobilisation, trending, volume, volume_spike
 from streams.detectors.protocol import BucketView, Detector, Signal
 from streams.detectors.suite import DetectorConfigs
 from streams.engine.situations import step_situation
@@ -52,14 +52,18 @@ class LoopConfig:
     policy: Policy = field(default_factory=Policy)
     detectors: DetectorConfigs = field(default_factory=DetectorConfigs)
     situation: SituationPolicy = field(default_factory=SituationPolicy)
+    entity_quiet_s: float = 3 * 3600.0  # a campaign or a hashtag quiet this long has ended
     policies: Mapping[str, Policy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # a trending hashtag is told once, then only when it escalates: during a bad buzz
         # several of the watch's hashtags trend at once and their growth is the bad buzz's
-        # own evidence
-        quiet = replace(self.policy, material_change=math.inf)
-        object.__setattr__(self, "policies", {trending.ALERT_TYPE: quiet})
+        # own evidence. Campaigns and trending hashtags are entities: one that pauses and
+        # resumes is one incident until it stays quiet for hours, on its own rhythm
+        entity = replace(self.policy, resolve_after_s=self.entity_quiet_s, rhythm_factor=2.0)
+        object.__setattr__(self, "policies", {
+            trending.ALERT_TYPE: replace(entity, material_change=math.inf),
+            mobilisation.ALERT_TYPE: entity})
 
     def policy_of(self, alert_type: str) -> Policy:
         """The alert-fatigue policy of one alert type."""
