@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, replace
 from streams.detectors.protocol import RANK, SEVERITIES
 
 DAY_S = 86_400.0
-MAX_ENDED_MEMBERS = 16
-URGENT = ("journalist", "media", "institution", "hostile_campaign")  # news told at once  # ended signals kept in the evidence (the active ones are always kept)
+MAX_ENDED_MEMBERS = 16  # ended signals kept in the evidence (the active ones are always kept)
+URGENT = ("journalist", "media", "institution", "hostile_campaign")  # news told at once
 
 
 def situation_id(watch: str, opened_bucket: int) -> str:
@@ -192,9 +192,12 @@ def _member(sig: SignalView, ts: float, prev: Member | None, policy: SituationPo
     peak = sig.severity if prev is None or RANK[sig.severity] > RANK[prev.peak_severity] \
         else prev.peak_severity
     kind = sig.kind or (prev.kind if prev is not None else "")
+    # figures of a bucket where the detector said nothing are not figures: keep the last ones
+    figures = (sig.score, sig.value, sig.baseline) if sig.live or prev is None \
+        else (prev.score, prev.value, prev.baseline)
     m = Member(sig.key, sig.type, sig.subject, sig.signal_id, kind,
                ts if prev is None else prev.joined_ts, ts, sig.severity, peak, None,
-               sig.severity, sig.score, sig.value, sig.baseline)
+               sig.severity, *figures)
     return replace(m, level=contribution(m, policy))
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from streams.aggregate.bucket import BucketAgg
 from streams.alerts.build import evidence, short
-from streams.events.times import iso
 from streams.alerts.situation import RANK, Member, Message, members_by_status
+from streams.events.times import iso
 
 SCHEMA = "alert.v2"
 SUBJECT_TYPES = ("trending_hashtag", "mobilisation")  # a headline names them by their figures

@@ -29,7 +29,7 @@ from streams.engine.per_watch import (
     situation_docs,
     situation_latency_s,
 )
-from streams.engine.watch import Suppressed, WatchState, WatchStep
+from streams.engine.watch import WatchState, WatchStep
 from streams.outputs.delivery import Sink
 from streams.outputs.redis_store import RedisStore
 from streams.outputs.views import redis_view

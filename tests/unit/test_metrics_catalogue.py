@@ -12,8 +12,8 @@ from streams import __version__
 from streams.events.decode import REASONS
 from streams.metrics import (
     CAMPAIGN_CLASSES,
-    REDIS_OPS,
     HELD_REASONS,
+    REDIS_OPS,
     SUPPRESSION_REASONS,
     catalogue,
     init_build_info,

@@ -238,7 +238,8 @@ def run(scenario: str | None, seed: int, alerts: str | None, truth: str | None,
         if truth is None:
             raise ValueError("--alerts needs --truth (the scenario's .truth.json)")
         docs = _load_docs(alerts)
-        report = {"alerts": score(docs, orjson.loads(open(truth, "rb").read())),  # noqa: SIM115
+        report: dict[str, Any] = {
+            "alerts": score(docs, orjson.loads(open(truth, "rb").read())),  # noqa: SIM115
                   "source": alerts}
         print(render(report["alerts"]))
     else:

@@ -55,6 +55,14 @@ def safe_url(url: object) -> str | None:
     return quote(url, safe=":/?#@!$&'()*+,;=%-._~")
 
 
+def kind_of(alert: Alert) -> str:
+    """What a message is about: a situation's lead signal (alert.v2), or a signal's type."""
+    lead = alert.get("lead")
+    if isinstance(lead, Mapping) and lead.get("type"):
+        return str(lead["type"])
+    return str(alert.get("type", "alert"))
+
+
 def link_for(template: str, alert: Alert) -> str | None:
     """Fill ``{watch_id}``, ``{alert_id}`` and ``{type}`` in a link-back URL template."""
     if not template:
@@ -62,7 +70,7 @@ def link_for(template: str, alert: Alert) -> str | None:
     watch = alert.get("watch") or {}
     filled = (template.replace("{watch_id}", quote(str(watch.get("id", "")), safe=""))
               .replace("{alert_id}", quote(str(alert.get("alert_id", "")), safe=""))
-              .replace("{type}", quote(str(alert.get("type", "")), safe="")))
+              .replace("{type}", quote(kind_of(alert), safe="")))
     return safe_url(filled)
 
 
@@ -84,7 +92,9 @@ def view(alert: Alert, link_template: str = "") -> ChatView:
     watch = alert.get("watch") or {}
     severity = str(alert.get("severity", "?"))
     status = str(alert.get("status", "?"))
-    kind = str(alert.get("type", "alert")).replace("_", " ")
+    kind = kind_of(alert).replace("_", " ")
+    if "situation_id" in alert:  # alert.v2: one situation grouping signals
+        kind = f"situation ({kind})"
     watch_name = str(watch.get("name") or watch.get("id") or "?")
     resolved = status == "resolved"
     ratio = evidence.get("ratio")

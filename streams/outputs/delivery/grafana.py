@@ -16,6 +16,7 @@ import orjson
 
 from streams.outputs.delivery._config import Alert, DeliveryConfig
 from streams.outputs.delivery._queue import QueuedSink, Request
+from streams.outputs.delivery.chat import kind_of
 
 ANNOTATIONS_PATH = "/api/annotations"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,8 +47,8 @@ def annotation_payload(
         start_ms, resolved_ms = epoch_ms(alert.get("opened_at")), epoch_ms(alert.get("resolved_at"))
         if start_ms is not None and resolved_ms is not None and start_ms < resolved_ms:
             time_ms, end_ms = start_ms, resolved_ms
-    tags = [*extra_tags, str(alert.get("type", "")), str(alert.get("severity", "")),
-            str(watch.get("id", "")), status]
+    tags = [*extra_tags, "situation" if "situation_id" in alert else "",
+            kind_of(alert), str(alert.get("severity", "")), str(watch.get("id", "")), status]
     body: dict[str, Any] = {"tags": [t for t in tags if t], "text": str(alert.get("summary", ""))}
     if time_ms is not None:  # absent: Grafana stamps it with "now", the best remaining guess
         body["time"] = time_ms
