@@ -60,16 +60,27 @@ def summary(alert_type: str, status: str, severity: str, watch_name: str,
             ev: dict[str, Any]) -> str:
     """One human sentence for chat and pager channels."""
     label = TYPE_LABELS.get(alert_type, alert_type)
-    subject = ev.get("detector", {}).get("hashtag")
+    det = ev.get("detector", {})
+    subject = det.get("hashtag")
     if subject:  # one incident per hashtag: name it first
         label = f"{label} #{short(subject, 60)}"
+    watch = short(watch_name, 120)
     if status == "resolved":
-        return f"[resolved] {label} on {short(watch_name, 120)} is back to normal."
+        return f"[resolved] {label} on {watch} is back to normal."
     neg = ev["sentiment"]["negative_share"]
-    neg_txt = f", {neg:.0%} negative" if neg is not None else ""
+    neg_txt = f", {neg:.0%} negative" if neg is not None and ev["count"] >= 10 else ""
+    if subject and "value" in det:
+        # a hashtag's own figures, not the watch's: its recent posts against its own baseline
+        what = "recent posts" if alert_type == "trending_hashtag" else "posts in its window"
+        base = det.get("detector_baseline") or 0.0
+        vs = f" vs {base:.1f} expected" if alert_type == "trending_hashtag" else ""
+        cls = det.get("class")
+        kind = f" ({str(cls).replace('_', ' ')})" if cls else ""
+        return short(f"[{severity}] {label}{kind} on {watch}: {det['value']:.0f} {what}{vs}"
+                     f"{neg_txt}.", SUMMARY_CHARS)
     tags = ", ".join("#" + short(t["tag"], 40) for t in ev["top_hashtags"][:3])
     tags_txt = f"; top hashtags {tags}" if tags else ""
-    text = (f"[{severity}] {label} on {short(watch_name, 120)}: {ev['count']} posts vs "
+    text = (f"[{severity}] {label} on {watch}: {ev['count']} posts vs "
             f"{ev['baseline']:.0f} expected (x{ev['ratio']:.1f}){neg_txt}{tags_txt}.")
     return short(text, SUMMARY_CHARS)
 
