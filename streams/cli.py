@@ -73,7 +73,8 @@ def cmd_tail(s: settings_mod.Settings, args: argparse.Namespace) -> int:
     from streams.outputs.clients import format_alert, tail_consumer
 
     async def go() -> None:
-        consumer = tail_consumer(s, topics.ALERTS.name, from_beginning=args.from_beginning)
+        topic = topics.SIGNALS.name if args.signals else topics.ALERTS.name
+        consumer = tail_consumer(s, topic, from_beginning=args.from_beginning)
         await consumer.start()
         try:
             async for rec in consumer:
@@ -164,9 +165,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--speed", type=float, default=1.0, help="keep event-time gaps, N x faster")
     r.add_argument("--as-fast-as-possible", action="store_true", help="ignore event-time gaps")
     r.add_argument("--batch-size", type=int, default=500, help="events per record")
-    t = sub.add_parser("tail-alerts", help="subscribe to the alert topic and pretty-print")
-    t.add_argument("--from-beginning", action="store_true")
-    t.add_argument("--json", action="store_true", help="print raw alert.v1 JSON")
+    t = sub.add_parser("tail-alerts", help="subscribe to the situations (social.alerts) and "
+                                           "pretty-print them")
+    t.add_argument("--from-beginning", action="store_true",
+                   help="read the topic from its start, not only what comes next")
+    t.add_argument("--json", action="store_true", help="print the raw JSON documents")
+    t.add_argument("--signals", action="store_true",
+                   help="tail each detector's signals (social.signals, signal.v1) instead")
     tp = sub.add_parser("topics", help="topic administration")
     tp.add_argument("action", choices=["create"])
     e = sub.add_parser("eval", help="evaluations on labelled data and scenarios")

@@ -170,16 +170,17 @@ def _eligible(sig: SignalView, policy: SituationPolicy) -> bool:
 
 
 def openers(signals: tuple[SignalView, ...], waiting: Mapping[str, float], ts: float,
-            policy: SituationPolicy) -> list[SignalView]:
-    """The signals that open a situation now: strong ones at once, the noisy ones at crisis,
-    beside a signal of another type, or once their detector reported them ``open_hold_s`` on
-    end (an incident that merely waits to resolve does not count)."""
+            policy: SituationPolicy, busy: bool = False) -> list[SignalView]:
+    """The signals that open a situation now: strong ones at once; the noisy ones at crisis,
+    beside a signal of another type, while the watch's volume is itself unusual (``busy``), or
+    once their detector reported them ``open_hold_s`` on end (an incident that merely waits to
+    resolve does not count)."""
     eligible = [s for s in signals if _eligible(s, policy)]
     types = {s.type for s in eligible}
     out = []
     for s in eligible:
         hold = policy.open_hold_s.get(s.type, 0.0)
-        if hold <= 0.0 or s.severity == "crisis" or len(types) > 1 \
+        if hold <= 0.0 or s.severity == "crisis" or len(types) > 1 or busy \
                 or (s.key in waiting and ts - waiting[s.key] >= hold):
             out.append(s)
     return out
@@ -229,10 +230,11 @@ def _recent(times: tuple[float, ...], ts: float) -> tuple[float, ...]:
 
 
 def _open(state: SituationState, watch: str, signals: tuple[SignalView, ...], bucket: int,
-          ts: float, policy: SituationPolicy) -> tuple[SituationState, Message | None]:
+          ts: float, policy: SituationPolicy, busy: bool
+          ) -> tuple[SituationState, Message | None]:
     waiting = {s.key: state.waiting.get(s.key, ts) for s in signals if s.live}
     level = level_of(signals, policy)
-    if level is None or not openers(signals, waiting, ts, policy):
+    if level is None or not openers(signals, waiting, ts, policy, busy):
         return replace(state, waiting=waiting), None
     members = {s.key: _member(s, ts, None, policy) for s in signals}
     level = level_of(members.values(), policy) or level
@@ -243,16 +245,17 @@ def _open(state: SituationState, watch: str, signals: tuple[SignalView, ...], bu
 
 
 def step(state: SituationState, watch: str, signals: tuple[SignalView, ...], bucket: int,
-         ts: float, policy: SituationPolicy) -> tuple[SituationState, Message | None,
-                                                      tuple[Held, ...]]:
+         ts: float, policy: SituationPolicy, busy: bool = False
+         ) -> tuple[SituationState, Message | None, tuple[Held, ...]]:
     """Advance a watch's situation to event time ts, given its signals active now.
 
-    ``bucket`` is the start of the newest bucket (it names a situation that opens now).
+    ``bucket`` is the start of the newest bucket (it names a situation that opens now);
+    ``busy``: the watch's volume in it is itself unusual (a noisy signal is then corroborated).
     Returns the new state, the message to send (if any) and the changes held back.
     """
     sit = state.current
     if sit is None:
-        new, msg = _open(state, watch, signals, bucket, ts, policy)
+        new, msg = _open(state, watch, signals, bucket, ts, policy, busy)
         return new, msg, ()
     members = _members(sit, signals, ts, policy)
     level = level_of((m for m in members.values() if m.ended_ts is None), policy)

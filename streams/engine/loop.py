@@ -294,5 +294,5 @@ def early(ws: WatchState, agg: BucketAgg, cfg: LoopConfig,
     def details(key: IncidentKey) -> Mapping[str, Any] | None:
         return _details(volume_spike, key, sig, projected, cfg) if key == VOLUME_KEY else None
     ws, told, held = step_situation(ws, agg, ts_end, expected, {VOLUME_KEY: sig}, cfg.situation,
-                                    details)
+                                    details, closed=False)
     return WatchStep(ws, tuple(fired), tuple(suppressed), (), (told,) if told else (), held)

@@ -7,7 +7,7 @@ evidence window: every bucket since the situation opened, merged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -45,6 +45,20 @@ def _kind(sig: Signal | None) -> str:
     return str(sig.details.get("class") or "")
 
 
+BUSY_BUCKETS = 5  # the volume that corroborates a signal: the last five minutes
+
+
+def busy(counts: Iterable[tuple[float, float]]) -> bool:
+    """Whether the watch's last buckets ((posts, expected) each) are well above what it
+    expects: about 3 sigma, half as much again, and 10 posts at least. The volume itself then
+    corroborates a noisy signal (a negative turn or a trend while posts pour in)."""
+    n = e = 0.0
+    for count, expected in counts:
+        n += count
+        e += expected
+    return n >= max(1.5 * e, e + 3.0 * e ** 0.5, 10.0)
+
+
 def views(lifecycles: Mapping[IncidentKey, Lifecycle],
           observed: Mapping[IncidentKey, Signal]) -> tuple[SignalView, ...]:
     """The signals active now: every per-type incident open, with this bucket's figures."""
@@ -64,13 +78,17 @@ def views(lifecycles: Mapping[IncidentKey, Lifecycle],
 
 def step_situation(ws: WatchState, agg: BucketAgg, ts_end: float, baseline: float,
                    observed: Mapping[IncidentKey, Signal], policy: SituationPolicy,
-                   details: Callable[[IncidentKey], Mapping[str, Any] | None]
-                   ) -> tuple[WatchState, Told | None, tuple[str, ...]]:
+                   details: Callable[[IncidentKey], Mapping[str, Any] | None],
+                   closed: bool = True) -> tuple[WatchState, Told | None, tuple[str, ...]]:
     """Step the watch's situation after a bucket (agg, ending at ts_end) stepped its
-    incidents; returns the state, the message to send (if any) and what was held back (why)."""
+    incidents; returns the state, the message to send (if any) and what was held back (why).
+    ``closed``: agg is the newest row of the history already (False: an open bucket)."""
     before = ws.situation
+    rows = [(float(r[1]), r[2]) for r in ws.history[-BUSY_BUCKETS:]]
+    if not closed:
+        rows = [*rows[1:], (float(agg.count), baseline)]
     state, msg, held = step(before, ws.watch, views(ws.lifecycles, observed),
-                            agg.bucket_start, ts_end, policy)
+                            agg.bucket_start, ts_end, policy, busy(rows))
     win, peak = ws.situation_window, ws.situation_peak
     if before.current is None and state.current is not None:
         win, peak = Window(agg, baseline), agg.count

@@ -36,12 +36,20 @@ def tail_consumer(s: Settings, topic: str, *, from_beginning: bool) -> AIOKafkaC
 
 
 def format_alert(doc: dict[str, Any]) -> str:
-    """A subscriber's one-screen view of an alert."""
+    """A subscriber's one-screen view of a situation message (or of a signal)."""
     ev = doc.get("evidence", {})
+    what = doc.get("type") or "situation"
+    if "situation_id" in doc:
+        what = f"situation/{doc.get('reason', '?')}"
     lines = [f"{doc.get('event_time', '?')}  {doc.get('status', '?').upper():8} "
-             f"{doc.get('severity', '?'):7} {doc.get('type', '?')}  {doc['watch']['id']}  "
+             f"{doc.get('severity', '?'):7} {what}  {doc['watch']['id']}  "
              f"id={doc.get('alert_id', '?')[:12]}#{doc.get('sequence', 0)}",
              f"    {doc.get('summary', '')}"]
+    active = [sg for sg in doc.get("signals", []) if sg.get("status") == "active"]
+    if active:
+        lines.append("    signals: " + "; ".join(
+            f"{sg['type'].replace('_', ' ')}{' #' + sg['subject'] if sg.get('subject') else ''}"
+            f" ({sg['severity']})" for sg in active[:6]))
     for p in ev.get("top_posts", [])[:3]:
         text = " ".join(str(p.get("text", "")).split())[:110]
         lines.append(f"    · @{p['author']} ({p.get('author_kind', '?')}, "
