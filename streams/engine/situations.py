@@ -50,13 +50,13 @@ BUSY_BUCKETS = 5  # the volume that corroborates a signal: the last five minutes
 
 def busy(counts: Iterable[tuple[float, float]]) -> bool:
     """Whether the watch's last buckets ((posts, expected) each) are well above what it
-    expects: about 3 sigma, half as much again, and 10 posts at least. The volume itself then
+    expects: about 3 sigma, twice as much, and 10 posts at least. The volume itself then
     corroborates a noisy signal (a negative turn or a trend while posts pour in)."""
     n = e = 0.0
     for count, expected in counts:
         n += count
         e += expected
-    return n >= max(1.5 * e, e + 3.0 * e ** 0.5, 10.0)
+    return n >= max(2.0 * e, e + 3.0 * e ** 0.5, 10.0)
 
 
 def views(lifecycles: Mapping[IncidentKey, Lifecycle],

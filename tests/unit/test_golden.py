@@ -1,8 +1,10 @@
-"""Golden check: every built-in scenario replayed offline gives the recorded alerts, exactly.
+"""Golden check: every built-in scenario replayed offline gives the recorded documents, exactly.
 
-The documents in tests/golden were recorded before the dataflow was reorganised (one detector
-protocol, one per-watch loop); any change in an alert (id, type, status, sequence, severity,
-evidence, summary), a suppression count or a watch view shows here. When a change of
+The documents in tests/golden were first recorded before the dataflow was reorganised (one
+detector protocol, one per-watch loop), and re-recorded when situations came (the signals were
+checked identical to the recorded alerts but for schema_version before the signal lifecycle
+changed). Any change in a situation message or a signal (id, type, status, sequence, severity,
+evidence, summary), a suppression or hold count or a watch view shows here. When a change of
 behaviour is intended, regenerate them with `python -m tests.unit.test_golden` and say why in
 the commit.
 """
@@ -17,6 +19,7 @@ import orjson
 import pytest
 
 from streams.dev.replay_offline import run_scenario
+from tests.unit.scenario_runs import replay
 from streams.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -35,7 +38,9 @@ CASES: dict[str, dict[str, Any]] = {
 
 def _run(case: str) -> dict[str, Any]:
     kw = dict(CASES[case])
-    return dict(orjson.loads(orjson.dumps(run_scenario(kw.pop("name"), **kw).golden())))
+    name = kw.pop("name")
+    run = replay(name) if not kw else run_scenario(name, **kw)
+    return dict(orjson.loads(orjson.dumps(run.golden())))
 
 
 def _first_difference(want: Any, got: Any, path: str = "") -> str:
@@ -59,7 +64,7 @@ def test_scenario_alerts_are_the_recorded_ones(case: str) -> None:
     got = _run(case)
     assert got == want, _first_difference(want, got)
     if case != "quiet-days":
-        assert got["alerts"], "a golden file without alerts proves little"
+        assert got["signals"] and got["situations"], "a golden file without alerts proves little"
 
 
 def main(cases: list[str]) -> None:
