@@ -140,13 +140,20 @@ async def test_per_watch_closes_buckets_from_ticks_and_alerts(driver: Any) -> No
         final = rt.input_watermarks[0] + 3600  # then event time moves on: buckets close
         await per_watch.put(orjson.dumps({"tick": 0, "wm": {"0": final}}), partition=0)
         await settle(per_watch)
+    # the crisis cell's topic: one situation, on the watch of the scripted incident
     alerts = producer.values(topics.ALERTS.name)
-    socgen = [a for a in alerts if a["watch"]["id"] == "socgen"]
-    assert [a["status"] for a in socgen][:1] == ["open"]
-    assert all(a["watch"]["id"] == "socgen" for a in alerts), [
-        (a["watch"]["id"], a["type"], a["status"], a["evidence"].get("detector")) for a in alerts]
-    v = validator("alert.v1")
+    assert [a["status"] for a in alerts][:1] == ["open"]
+    assert {a["watch"]["id"] for a in alerts} == {"socgen"}, [
+        (a["watch"]["id"], a["status"], a["changes"]) for a in alerts]
+    assert len({a["situation_id"] for a in alerts}) == 1
+    v = validator("alert.v2")
     assert all(not list(v.iter_errors(a)) for a in alerts)
+    # the machines' topic: every detector's own incidents, which the situation names
+    signals = producer.values(topics.SIGNALS.name)
+    v = validator("signal.v1")
+    assert signals and all(not list(v.iter_errors(d)) for d in signals)
+    told = {sig["signal_id"] for a in alerts for sig in a["signals"]}
+    assert told <= {d["alert_id"] for d in signals}
     # state goes to the changelogs; closed buckets are deleted (tombstones)
     assert producer.count("watch-state-changelog") > 0
     assert any(t.endswith("buckets-changelog") and v is None for t, _, v, _ in producer.sent)
@@ -202,7 +209,9 @@ async def test_an_unwatched_viral_hashtag_trends_globally_without_an_alert(drive
     assert ws is not None and ws.last_closed is not None
     assert "defiglacons" in [t.tag for t in trending.top(ws.detectors.trend, 3)]
     assert "defiglacons" in trending.trending_tags(ws.detectors.trend)
-    assert producer.values(topics.ALERTS.name) == []  # context, not an incident
+    # context, not an incident: neither a situation nor a signal
+    assert producer.values(topics.ALERTS.name) == []
+    assert producer.values(topics.SIGNALS.name) == []
 
 
 async def _ingest_outputs(tmp_path: Any, child: bool, records: list[bytes]) -> tuple[Any, ...]:

@@ -28,7 +28,8 @@ from streams.outputs.delivery import (
     verify,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.v1" / "valid"
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "signal.v1" / "valid"
+SITUATIONS = EXAMPLES.parent.parent / "alert.v2" / "valid"
 SECRET = "integration-secret"
 
 
@@ -248,6 +249,23 @@ async def test_grafana_annotation_post(endpoint: Endpoint) -> None:
     region = orjson.loads(second.body)
     assert (region["time"], region["timeEnd"]) == (1717395000000, 1717408200000)
     assert region["tags"][1:] == ["volume_spike", "crisis", "societe_generale", "resolved"]
+
+
+async def test_a_situation_is_annotated_by_its_lead_signal_and_spans_its_life(
+        endpoint: Endpoint) -> None:
+    counters = Counters()
+    sink = GrafanaAnnotationSink(GrafanaConfig(url=endpoint.url, token="t", **FAST),
+                                 counters.callbacks)
+    opened, resolved = (json.loads((SITUATIONS / f"{n}.json").read_text())
+                        for n in ("situation-open", "situation-resolved"))
+    assert sink.submit(opened) and sink.submit(resolved)
+    await sink.close(timeout_s=5)
+    first, second = (orjson.loads(s.body) for s in endpoint.seen)
+    assert first["tags"] == ["vigie", "situation", opened["lead"]["type"], opened["severity"],
+                             "socgen", "open"]
+    assert first["text"] == opened["summary"]
+    assert second["tags"][:2] == ["vigie", "situation"] and second["tags"][-1] == "resolved"
+    assert second["timeEnd"] > second["time"]
 
 
 async def test_grafana_bad_token_is_a_client_error(endpoint: Endpoint) -> None:

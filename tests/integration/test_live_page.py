@@ -73,8 +73,9 @@ def _state(port: int) -> dict[str, Any]:
 
 def _fingerprint(s: dict[str, Any]) -> Any:
     return ([(a["alert_id"], a["sequence"]) for a in s["alerts"]],
-            [(w["watch"], w["level"], [(i["alert_id"], i["severity"]) for i in w["incidents"]])
-             for w in s["watches"]])
+            [(w["watch"], w["level"], w["situation"] and [
+                (g["type"], g["subject"], g["status"], g["severity"])
+                for g in w["situation"]["signals"]]) for w in s["watches"]])
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _wait_for_incident(port: int, timeout_s: float) -> dict[str, Any]:
         fp = _fingerprint(s)
         if fp != last:
             last, since = fp, time.monotonic()
-        ready = any(w["incidents"] for w in s["watches"]) and s["alerts"] and s["trending"]
+        ready = any(w["situation"] for w in s["watches"]) and s["alerts"] and s["trending"]
         if ready and time.monotonic() - since >= 3.0:
             return s
         time.sleep(0.5)
@@ -204,43 +205,51 @@ def _classes(n: _Node) -> set[str]:
     return set(n.attrs.get("class", "").split())
 
 
-def test_the_page_shows_every_open_incident(page: Page) -> None:
+def test_the_page_shows_one_card_per_open_situation_with_its_signals(page: Page) -> None:
     root = _dom(page.dom)
-    incidents = _by_id(root, "incidents")
-    shown = {n.attrs["data-incident"]: n
-             for n in incidents.find(lambda n: "data-incident" in n.attrs)}
-    open_ = [(w, i) for w in page.state["watches"] for i in w["incidents"]]
-    assert open_
-    for w, inc in open_:
-        node = shown.get(inc["alert_id"])
-        assert node is not None, (inc, sorted(shown))
+    cards = _by_id(root, "situations")
+    shown = {n.attrs["data-situation"]: n
+             for n in cards.find(lambda n: "data-situation" in n.attrs)}
+    open_ = [w for w in page.state["watches"] if w["situation"]]
+    assert open_ and len(shown) == len(open_)
+    for w in open_:
+        sit = w["situation"]
+        node = shown.get(sit["situation_id"])
+        assert node is not None, (sit["situation_id"], sorted(shown))
         text = node.all_text()
-        assert inc["type"] in text and w["name"] in text, text
-        badge = [n for n in node.find(lambda n: "lvl" in _classes(n))]
-        assert [b.all_text() for b in badge] == [inc["severity"]], text
-        assert inc["severity"] in _classes(node)
-    assert len(shown) == len(open_)
+        assert w["name"] in text, text
+        assert sit["severity"] in _classes(node)
+        # the card's first badge is the situation's severity, the one the watches table shows
+        badges = [b.all_text() for b in node.find(lambda n: "lvl" in _classes(n))]
+        assert badges[0] == sit["severity"] == w["level"], (badges, sit["severity"])
+        items = [li for li in node.find(lambda n: n.tag == "li")]
+        assert len(items) == len(sit["signals"])
+        for li, g in zip(items, sit["signals"], strict=True):
+            assert g["type"].replace("_", " ") in li.all_text(), (g, li.all_text())
     socgen = next(w for w in page.state["watches"] if w["watch"] == "socgen")
-    assert socgen["incidents"], "the bad buzz is on Société Générale"
-    assert "Société Générale" in incidents.all_text()
+    assert socgen["situation"], "the bad buzz is on Société Générale"
+    assert [w["watch"] for w in open_] == ["socgen"], "and nothing else is a situation"
 
 
-def test_the_incident_shows_its_evidence(page: Page) -> None:
+def test_the_situation_shows_its_story_and_evidence(page: Page) -> None:
     root = _dom(page.dom)
-    alerts = {a["alert_id"]: a for a in reversed(page.state["alerts"])}  # newest wins
+    newest: dict[str, Any] = {}
+    for a in page.state["alerts"]:
+        if a["situation_id"] not in newest or newest[a["situation_id"]]["sequence"] < \
+                a["sequence"]:
+            newest[a["situation_id"]] = a
     socgen = next(w for w in page.state["watches"] if w["watch"] == "socgen")
-    with_alert = [i for i in socgen["incidents"] if i["alert_id"] in alerts]
-    assert with_alert, "the worker's last alerts hold the open incident"
-    for inc in with_alert:
-        alert = alerts[inc["alert_id"]]
-        node = next(_by_id(root, "incidents").find(
-            lambda n, a=inc["alert_id"]: n.attrs.get("data-incident") == a))
-        text = node.all_text()
-        assert " ".join(alert["summary"].split()) in text
-        posts = alert["evidence"]["top_posts"][:3]
-        assert posts
-        for p in posts:
-            assert f"@{p['author']}" in text, (p["author"], text)
+    sit = socgen["situation"]
+    alert = newest.get(sit["situation_id"])
+    assert alert is not None, "the worker's last messages hold the open situation"
+    node = next(_by_id(root, "situations").find(
+        lambda n: n.attrs.get("data-situation") == sit["situation_id"]))
+    text = node.all_text()
+    assert " ".join(alert["summary"].split()) in text
+    posts = alert["evidence"]["top_posts"][:3]
+    assert posts
+    for p in posts:
+        assert f"@{p['author']}" in text, (p["author"], text)
 
 
 def test_the_page_shows_trending_hashtags_and_last_alerts(page: Page) -> None:
@@ -249,11 +258,12 @@ def test_the_page_shows_trending_hashtags_and_last_alerts(page: Page) -> None:
     assert len(items) == len(page.state["trending"])
     for li, tag in zip(items, page.state["trending"], strict=True):
         assert li.startswith(f"#{tag['tag']}"), (li, tag)
-    rows = [n for n in _by_id(root, "alerts").children if "alert" in _classes(n)]
+    rows = [n for n in _by_id(root, "alerts").children if "msg" in _classes(n)]
     assert len(rows) == min(15, len(page.state["alerts"]))
     for row, a in zip(rows, page.state["alerts"], strict=False):
         text = row.all_text()
-        assert a["type"] in text and a["watch"]["id"] in text and a["severity"] in text, text
+        assert a["status"] in text and a["watch"]["name"] in text and a["severity"] in text, \
+            text
     # the watches table: one row per watch, with its level and a sparkline
     trs = [n for n in _by_id(root, "watches").children if n.tag == "tr"]
     assert [tr.all_text().split()[0] for tr in trs] == \
@@ -277,8 +287,8 @@ def test_the_screenshot_is_a_picture_of_the_page(page: Page,
     assert {BACKGROUND, PANEL} <= {c for c, _ in top}, top  # the page's own stylesheet
     assert top[0][1] < 0.8 * width * height, top
     socgen = next(w for w in page.state["watches"] if w["watch"] == "socgen")
-    for inc in socgen["incidents"]:  # the incident's severity badge is drawn in its colour
-        assert colours[SEVERITY_RGB[inc["severity"]]] > 100, inc
+    # the situation's severity badge is drawn in its colour
+    assert colours[SEVERITY_RGB[socgen["situation"]["severity"]]] > 100, socgen["situation"]
 
 
 def _decode_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:

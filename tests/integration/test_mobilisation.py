@@ -2,7 +2,7 @@
 
 Employees rally behind #BecauseWeLoveSG during a bank's bad buzz, fresh accounts copy-paste
 #SGvoleurs, a rugby hashtag trends organically. The roster is loaded from a Redis set (reloaded
-while the worker runs); alerts are read with kafka-python and validated against alert.v1.
+while the worker runs); signals are read with kafka-python and validated against signal.v1.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
             assert time.monotonic() < deadline, "the worker never read the Redis roster"
             time.sleep(0.2)
         produce(st.broker.bootstrap, batched([orjson.dumps(e) for e in events]))
-        alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=15.0,
+        alerts = read_all(st.broker.bootstrap, topics.SIGNALS.name, idle_s=15.0,
                           timeout_s=300, until=lambda docs: True)
     return sc, events, alerts
 
@@ -92,7 +92,7 @@ def test_the_organic_hashtag_and_chatter_are_not_flagged(run: Any) -> None:
 
 def test_updates_follow_the_share_of_voice_and_every_alert_is_valid(run: Any) -> None:
     _, _, alerts = run
-    v = validator("alert.v1")
+    v = validator("signal.v1")
     for a in alerts:
         doc = {k: x for k, x in a.items() if k != "_ts"}
         assert not list(v.iter_errors(doc)), doc

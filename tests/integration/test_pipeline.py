@@ -93,23 +93,46 @@ def run(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Any:
         def resolved(docs: list[dict[str, Any]]) -> bool:
             return any(d["status"] == "resolved" and d["watch"]["id"] == "socgen" for d in docs)
 
-        alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, until=resolved,
+        alerts = read_all(st.broker.bootstrap, topics.SIGNALS.name, until=resolved,
                           timeout_s=420)
+        situations = read_all(st.broker.bootstrap, topics.ALERTS.name, until=resolved,
+                              timeout_s=60)
         dlq = read_all(st.broker.bootstrap, topics.DLQ.name,
                        until=lambda d: len(d) >= len(bad), timeout_s=60)
         time.sleep(2.0)  # the webhook queue drains in the background
-        yield {"stack": st, "proc": proc, "alerts": alerts, "dlq": dlq, "truth": truth,
+        yield {"stack": st, "proc": proc, "alerts": alerts, "situations": situations,
+               "dlq": dlq, "truth": truth,
                "bad": bad, "events": len(lines), "hooked": list(_Hook.received)}
         hook.shutdown()
 
 
-def test_every_alert_is_valid_alert_v1(run: Any) -> None:
-    assert run["alerts"], "no alert at all"
-    v = validator("alert.v1")
-    for doc in run["alerts"]:
-        doc = {k: x for k, x in doc.items() if k != "_ts"}
-        errors = list(v.iter_errors(doc))
-        assert not errors, errors[0]
+def test_every_signal_is_valid_signal_v1_and_every_situation_alert_v2(run: Any) -> None:
+    assert run["alerts"], "no signal at all"
+    assert run["situations"], "no situation at all"
+    for schema, docs in (("signal.v1", run["alerts"]), ("alert.v2", run["situations"])):
+        v = validator(schema)
+        for doc in docs:
+            doc = {k: x for k, x in doc.items() if k != "_ts"}
+            errors = list(v.iter_errors(doc))
+            assert not errors, (schema, errors[0])
+
+
+def test_the_crisis_cell_gets_one_situation_on_the_right_watch_as_early_as_the_signal(
+        run: Any) -> None:
+    sits = run["situations"]
+    assert {d["watch"]["id"] for d in sits} == {"socgen"}, [
+        (d["watch"]["id"], d["status"], d["changes"]) for d in sits]
+    assert len({d["situation_id"] for d in sits}) == 1
+    ordered = sorted(sits, key=lambda d: d["sequence"])
+    # it resolves two hours of event time after its last signal: beyond this replay
+    assert ordered[0]["status"] == "open" and {d["status"] for d in ordered[1:]} <= {"update"}
+    assert [d["sequence"] for d in ordered] == list(range(len(ordered)))
+    first_signal = min(datetime.fromisoformat(d["event_time"]) for d in run["alerts"]
+                       if d["watch"]["id"] == "socgen" and d["status"] == "open")
+    assert datetime.fromisoformat(ordered[0]["event_time"]) <= first_signal
+    # every signal the situation names is on the signals topic
+    named = {g["signal_id"] for d in sits for g in d["signals"]}
+    assert named <= {d["alert_id"] for d in run["alerts"]}
 
 
 def test_the_bad_buzz_is_detected_early_on_the_right_watch(run: Any) -> None:
@@ -171,8 +194,10 @@ def test_worker_survives_and_counts(run: Any) -> None:
     assert metric(st.port, "vigie_dead_letters_total", reason="not_utf8") == 1
     assert metric(st.port, "vigie_partials_late_total") == 0  # no bucket closed too early
     assert metric(st.port, "vigie_events_in_total") == run["events"]
-    assert metric(st.port, "vigie_alerts_emitted_total", watch="socgen") == len(
+    assert metric(st.port, "vigie_signals_emitted_total", watch="socgen") == len(
         [d for d in run["alerts"] if d["watch"]["id"] == "socgen"])
+    assert metric(st.port, "vigie_situation_messages_total", watch="socgen") == len(
+        run["situations"])
 
 
 def test_redis_holds_the_watch_state_and_the_dedup_ledger(run: Any) -> None:
@@ -180,9 +205,9 @@ def test_redis_holds_the_watch_state_and_the_dedup_ledger(run: Any) -> None:
     r = redis.Redis.from_url(st.redis_url)
     state = orjson.loads(r.get(f"vigie:{st.app_id}:watch:socgen"))
     assert state["watch"] == "socgen" and state["history"]
-    first = run["alerts"][0]
-    assert r.exists(f"vigie:{st.app_id}:dedup:{first['dedup_key']}")
-    assert r.llen(f"vigie:{st.app_id}:alerts") == len(run["alerts"])
+    for doc in (run["alerts"][0], run["situations"][0]):  # signals and situations both
+        assert r.exists(f"vigie:{st.app_id}:dedup:{doc['dedup_key']}")
+    assert r.llen(f"vigie:{st.app_id}:alerts") == len(run["situations"])
 
 
 def test_log_has_no_traceback(run: Any, tmp_path: Path) -> None:
@@ -199,5 +224,5 @@ def test_alerts_reach_a_real_signed_webhook(run: Any) -> None:
         assert verify(SECRET, headers["X-Vigie-Timestamp"], body, headers["X-Vigie-Signature"],
                       tolerance_s=3600)
     sent = {orjson.loads(b)["dedup_key"] for _, b in hooked}
-    emitted = {a["dedup_key"] for a in run["alerts"]}
+    emitted = {a["dedup_key"] for a in run["situations"]}  # the crisis cell's messages
     assert sent <= emitted and len(sent) == len(emitted)

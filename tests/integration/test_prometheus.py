@@ -164,7 +164,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterato
             # Prometheus scrapes while the scenario flows, so rates and quantiles see it
             produce(st.broker.bootstrap, batched(lines))
             deadline = time.monotonic() + 120
-            while (metric(st.port, "vigie_alerts_emitted_total") == 0
+            while (metric(st.port, "vigie_situation_messages_total") == 0
                    and time.monotonic() < deadline):
                 time.sleep(0.5)
             time.sleep(8.0)  # scrapes after the first alerts and a consumer-lag round (5 s)

@@ -43,13 +43,13 @@ def run(tmp: Path, redis_url: str, app_id: str, kill: signal.Signals | None,
         before_restart = None
         if kill is not None:
             time.sleep(1.5)  # a few ticks: buckets close, state goes to the changelog
-            before_restart = read_all(st.broker.bootstrap, topics.ALERTS.name, idle_s=1.0,
+            before_restart = read_all(st.broker.bootstrap, topics.SIGNALS.name, idle_s=1.0,
                                       timeout_s=10)
             first.send_signal(kill)
             first.wait(60)
             st.start_worker()
         produce(st.broker.bootstrap, recs[half:])
-        alerts = read_all(st.broker.bootstrap, topics.ALERTS.name, until=until,
+        alerts = read_all(st.broker.bootstrap, topics.SIGNALS.name, until=until,
                           timeout_s=420)
         watches = read_watches(st.port)
         counters = {name: metric(st.port, f"vigie_{name}_total")
