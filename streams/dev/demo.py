@@ -123,7 +123,7 @@ async def _run(s: Settings, events_file: str, speed: float | None, linger_s: flo
     def progress(events: int, records: int, elapsed_s: float) -> None:
         rate = events / elapsed_s if elapsed_s > 0 else 0.0
         sys.stdout.write(f"\r\033[Kreplayed {events} events in {records} records, "
-                         f"{rate:,.0f} events/s, {alerts[0]} alerts so far")
+                         f"{rate:,.0f} events/s, {alerts[0]} situation messages so far")
         sys.stdout.flush()
 
     producer = producer_for(s.kafka_brokers, **kafka_kwargs(s))
