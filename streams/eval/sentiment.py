@@ -88,6 +88,30 @@ def _load(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def trained_on() -> dict[str, Any]:
+    """What the shipped model was trained on, per language (model.json's "sources")."""
+    path = os.path.join(DATA_DIR, "model.json")
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return dict(json.load(f).get("sources", {}))
+
+
+def _describe(lang: str, src: dict[str, Any]) -> str:
+    sets = ", ".join(f"{name} ({n:,})" for name, n in src.get("train", {}).items())
+    removed = src.get("removed_reported", 0) + src.get("removed_near", 0)
+    return (f"{lang} model trained on {src.get('rows', 0):,} rows of {sets}, after removing "
+            f"{removed:,} rows (or near copies) of the sets reported on")
+
+
+def _paths(data_dir: str, sets_glob: str) -> list[str]:
+    """Sets matching any of the comma-separated globs, each once, sorted."""
+    found: set[str] = set()
+    for g in sets_glob.split(","):
+        found.update(glob.glob(os.path.join(data_dir, g.strip() + ".jsonl")))
+    return sorted(found)
+
+
 def _trained_hashes() -> frozenset[str]:
     path = os.path.join(DATA_DIR, "train_keys.txt")
     if not os.path.isfile(path):
@@ -118,10 +142,14 @@ def _score_set(rows: list[dict[str, Any]]) -> tuple[list[str], float]:
 
 def run(data_dir: str, sets_glob: str = "*", json_path: str | None = None,
         out: Callable[[str], object] = print) -> dict[str, Any]:
-    """Score every <data_dir>/<sets_glob>.jsonl set; print a table; optionally write JSON."""
-    paths = sorted(glob.glob(os.path.join(data_dir, sets_glob + ".jsonl")))
+    """Score every <data_dir>/<glob>.jsonl set (comma-separated globs); print a table and what
+    the model was trained on; optionally write JSON."""
+    paths = _paths(data_dir, sets_glob)
     trained = _trained_hashes()
-    result: dict[str, Any] = {"sets": {}, "cpu": None}
+    sources = trained_on()
+    result: dict[str, Any] = {"sets": {}, "cpu": None, "trained_on": sources}
+    for lang, src in sorted(sources.items()):
+        out(_describe(lang, src))
     out(f"{'set':<22} {'n':>6} {'macroR':>7} {'macroF1':>7} {'acc':>7} {'texts/s':>9}  seen")
     with one_cpu() as cpu:
         result["cpu"] = cpu
@@ -161,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="vigie eval sentiment", description=__doc__)
     ap.add_argument("--data", default=os.environ.get("SENTI_DATA", "../shared/eval/sentiment/data"),
                     help="folder of <set>.jsonl files")
-    ap.add_argument("--sets", default="*", help="glob of set names, e.g. '*_val'")
+    ap.add_argument("--sets", default="*",
+                    help="glob(s) of set names, comma-separated, e.g. '*_val,airline_en'")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     a = ap.parse_args(argv)
     res = run(a.data, a.sets, a.json)

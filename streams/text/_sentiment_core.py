@@ -133,7 +133,7 @@ def analyse(
     pos = neg = 0.0
     n_pos = n_neg = negs = 0
     # unigram and bigram (tuple key) weights, summed in C
-    z = sum(map(t.weights.get, _chain(toks, zip(toks, _islice(toks, 1, None))), _ZEROS), 0j)
+    z = sum(map(t.weights.get, feature_keys(toks) if t.bigrams else toks, _ZEROS), 0j)
     neg_until = ne_until = boost_until = -1
     boost = 0.0
     after = 1.0

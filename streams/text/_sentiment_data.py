@@ -59,6 +59,7 @@ class Tables:
     dense: tuple[complex, ...]
     trained: bool
     hashtag_words: frozenset[str]
+    bigrams: bool = False  # the model has pair weights (tuple keys)
 
 
 def _read_json(name: str) -> Any:
@@ -113,7 +114,8 @@ def tables(lang: str) -> Tables:
         first, second = pair.split(" ")  # tokens never hold a space
         weights[(first, second)] = complex(wn, wp)
     dense = tuple(complex(wn, wp) for wn, wp in zip(m["dense"][0], m["dense"][1], strict=True))
-    return Tables(lang, rules, weights, complex(*m["bias"]), dense, True, words)
+    return Tables(lang, rules, weights, complex(*m["bias"]), dense, True, words,
+                  bool(m.get("bigrams")))
 
 
 @functools.cache

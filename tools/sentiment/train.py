@@ -23,11 +23,11 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, recall_score
-from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 import corpus
+import teacher
 from corpus import LABELS, SHARED
 
 from streams.eval.sentiment import text_hash
@@ -49,10 +49,11 @@ class Params:
     bigrams: bool
     balanced: bool  # class weights n / (3 n_class): macro metrics weigh the rare class
     pseudo: float  # weight of the lexicon pseudo-posts (0: none)
+    distil: float = 0.0  # share of the teacher's probabilities in the targets (0: gold only)
 
 
 DEFAULTS = {
-    "en": Params(c=0.3, scale=3.0, min_df=2, bigrams=True, balanced=True, pseudo=0.5),
+    "en": Params(c=0.1, scale=3.0, min_df=2, bigrams=False, balanced=True, pseudo=0.5),
     "fr": Params(c=0.1, scale=3.0, min_df=2, bigrams=False, balanced=True, pseudo=0.5),
 }
 
@@ -62,6 +63,7 @@ class Data:
     dense: np.ndarray
     keys: list[Counter[Key]]
     y: np.ndarray
+    emb: np.ndarray | None = None  # teacher's input (MiniLM embeddings), training rows only
 
 
 def featurise(texts: list[str], lang: str) -> tuple[np.ndarray, list[Counter[Key]]]:
@@ -120,13 +122,20 @@ def design(d: Data, idx: np.ndarray | range, vocab: dict[Key, int], scale: float
 
 
 def fit(d: Data, idx: np.ndarray, p: Params, lang: str, extra: Data | None,
-        ) -> tuple[LogisticRegression, dict[Key, int]]:
+        soft: np.ndarray | None = None) -> tuple[LogisticRegression, dict[Key, int]]:
+    """soft: the teacher's probabilities of the rows idx (never from a teacher that saw them)."""
     vocab = vocabulary(d, idx, p, lang)
     x, y = design(d, idx, vocab, p.scale), d.y[idx]
     w = np.ones(len(y))
     if p.balanced:
         counts = np.bincount(y, minlength=3)
         w = (len(y) / (3.0 * counts))[y]
+    if soft is not None and p.distil > 0:
+        # soft targets (1 - a) * gold + a * teacher, as three weighted copies of each row
+        target = (1.0 - p.distil) * np.eye(3)[y] + p.distil * soft
+        x = vstack([x, x, x]).tocsr()
+        w = np.concatenate([w * target[:, k] for k in range(3)])
+        y = np.repeat(np.arange(3), len(idx))
     if extra is not None and p.pseudo > 0:  # pseudo-posts: never in a validation fold
         x = vstack([x, design(extra, range(len(extra.y)), vocab, p.scale)]).tocsr()
         y = np.concatenate([y, extra.y])
@@ -139,8 +148,13 @@ def fit(d: Data, idx: np.ndarray, p: Params, lang: str, extra: Data | None,
 def cv(d: Data, p: Params, lang: str, extra: Data | None) -> dict[str, float]:
     """Stratified K-fold on training rows: each row predicted by the model trained without it."""
     pred = np.empty_like(d.y)
-    for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(d.dense, d.y):
-        clf, vocab = fit(d, tr, p, lang, extra)
+    fold = teacher.folds(d.y, FOLDS, SEED)
+    for f in range(FOLDS):
+        tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        soft = None
+        if p.distil > 0 and d.emb is not None:  # nested: no teacher saw fold f either
+            soft = teacher.crossfit(d.emb, d.y, fold, exclude=f)[tr]
+        clf, vocab = fit(d, tr, p, lang, extra, soft)
         pred[te] = clf.predict(design(d, te, vocab, p.scale))
     return {"macro_recall": float(recall_score(d.y, pred, average="macro")),
             "macro_f1": float(f1_score(d.y, pred, average="macro"))}
@@ -210,6 +224,8 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="reuse the corpus cached in --cache")
     ap.add_argument("--grid", action="store_true", help="cross-validate the grid; write nothing")
     ap.add_argument("--langs", default="en,fr")
+    ap.add_argument("--teacher", default=os.path.join("out", "sentiment", "emb"),
+                    help="folder of embed.py's train_<lang>.npy (distillation)")
     a = ap.parse_args()
     model: dict[str, object] = {"dense_names": list(DENSE_NAMES), "sources": {}}
     trained_keys: set[str] = set()
@@ -217,6 +233,10 @@ def main() -> None:
         c = train_rows(a.shared, lang, a.cache, a.reuse)
         print(corpus.summary(c), flush=True)
         d = data(c.rows, lang)
+        emb_path = os.path.join(a.teacher, f"train_{lang}.npy") if a.teacher else ""
+        if os.path.isfile(emb_path):
+            d.emb = np.load(emb_path)
+            assert len(d.emb) == len(d.y), "embeddings are not of these training rows"
         extra = data(pseudo_rows(lang), lang)
         metric = "macro_" + METRIC[lang]
         if a.grid:
@@ -228,7 +248,11 @@ def main() -> None:
         p = DEFAULTS[lang]
         s = cv(d, p, lang, extra)
         print(f"  cv {lang} {p}: {metric}={100 * s[metric]:.1f}", flush=True)
-        clf, vocab = fit(d, np.arange(len(d.y)), p, lang, extra)
+        soft = None
+        if p.distil > 0:
+            assert d.emb is not None, f"{p} needs --teacher embeddings"
+            soft = teacher.crossfit(d.emb, d.y, teacher.folds(d.y, FOLDS, SEED))
+        clf, vocab = fit(d, np.arange(len(d.y)), p, lang, extra, soft)
         model[lang] = export(clf, vocab, p.scale)
         trained_keys.update(r["key"] for r in c.rows)
         model["sources"][lang] = {  # type: ignore[index]
