@@ -98,7 +98,9 @@ def trained_on() -> dict[str, Any]:
 
 
 def _describe(lang: str, src: dict[str, Any]) -> str:
-    sets = ", ".join(f"{name} ({n:,})" for name, n in src.get("train", {}).items())
+    train = src.get("train", {})
+    sets = (", ".join(f"{name} ({n:,})" for name, n in train.items())
+            if isinstance(train, dict) else str(train))
     removed = src.get("removed_reported", 0) + src.get("removed_near", 0)
     return (f"{lang} model trained on {src.get('rows', 0):,} rows of {sets}, after removing "
             f"{removed:,} rows (or near copies) of the sets reported on")
