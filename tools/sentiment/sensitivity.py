@@ -66,10 +66,10 @@ def main() -> None:
         metric = "macro_" + train.METRIC[lang]
         print(f"{lang}: {'setting':<22} " + " ".join(f"{n:>17}" for n in held)
               + f" {'cv ' + metric:>16}")
+        soft = None  # the teacher's cross-fitted probabilities do not depend on the student
+        if d.emb is not None:
+            soft = teacher.crossfit(d.emb, d.y, teacher.folds(d.y, train.FOLDS, train.SEED))
         for tag, p in moves(train.DEFAULTS[lang]):
-            soft = None
-            if p.distil > 0 and d.emb is not None:
-                soft = teacher.crossfit(d.emb, d.y, teacher.folds(d.y, train.FOLDS, train.SEED))
             clf, vocab = train.fit(d, np.arange(len(d.y)), p, lang, extra, soft)
             cvs = train.cv(d, p, lang, extra) if tag == "frozen" or a.cv else {}
             row: dict[str, float] = {"cv": cvs.get(metric, float("nan"))}
