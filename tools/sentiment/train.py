@@ -55,7 +55,7 @@ class Params:
 DEFAULTS = {
     "en": Params(c=0.1, scale=3.0, min_df=2, bigrams=False, balanced=True, pseudo=0.5,
                  distil=0.5),
-    "fr": Params(c=0.1, scale=3.0, min_df=1, bigrams=False, balanced=True, pseudo=0.5),
+    "fr": Params(c=1.0, scale=3.0, min_df=1, bigrams=True, balanced=True, pseudo=0.5),
 }
 
 
