@@ -70,7 +70,7 @@ _islice = itertools.islice
 
 def feature_keys(toks: list[str]) -> Iterator[str | tuple[str, str]]:
     """The model's keys of a token list: each token, then each pair of adjacent tokens."""
-    return _chain(toks, zip(toks, _islice(toks, 1, None)))
+    return _chain(toks, zip(toks, _islice(toks, 1, None)))  # noqa: B905 (one shorter)
 
 
 def unescape(text: str) -> str:

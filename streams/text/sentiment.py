@@ -33,7 +33,8 @@ def score(text: str, lang: str | None = None) -> float:
     feats, z = analyse(text, t)
     if not t.trained:
         return feats[2]
-    z += t.bias + sum(map(mul, feats, t.dense), 0j)
+    # complex * float, not float * complex: skips float's NotImplemented round trip
+    z += t.bias + sum(map(mul, t.dense, feats), 0j)
     return from_logits(z.real, z.imag)
 
 

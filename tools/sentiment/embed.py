@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from corpus import REPORT_SETS, SHARED, load_set
+from corpus import REPORT_SETS, SHARED
 
 
 def encoder():  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from corpus import REPORT_SETS, SHARED, load_set
 from streams.eval.sentiment import metrics
 
 LABELS = ("negative", "neutral", "positive")
-MOVED = ("c", "scale", "min_df", "pseudo", "distil")
+MOVED = ("c", "scale", "min_df", "pseudo", "distil", "min_weight")
 
 
 def moves(p: train.Params) -> list[tuple[str, train.Params]]:
@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--langs", default="en,fr")
     ap.add_argument("--json", default=None)
-    ap.add_argument("--cv", action="store_true", help="cross-validate every moved setting too")
+    ap.add_argument("--cv", action="store_true", help="cross-validate every setting too (slow)")
     a = ap.parse_args()
     result: dict[str, dict[str, dict[str, float]]] = {}
     for lang in a.langs.split(","):
@@ -71,7 +71,8 @@ def main() -> None:
             soft = teacher.crossfit(d.emb, d.y, teacher.folds(d.y, train.FOLDS, train.SEED))
         for tag, p in moves(train.DEFAULTS[lang]):
             clf, vocab = train.fit(d, np.arange(len(d.y)), p, lang, extra, soft)
-            cvs = train.cv(d, p, lang, extra) if tag == "frozen" or a.cv else {}
+            train.prune(clf, p.min_weight)
+            cvs = train.cv(d, p, lang, extra) if a.cv else {}
             row: dict[str, float] = {"cv": cvs.get(metric, float("nan"))}
             cells = []
             for n, f in feats.items():

@@ -40,18 +40,19 @@ else:
             score(t, lang)
 run()
 rates, spent = [], 0.0
+clock = time.process_time if sys.argv[5] == "cpu" else time.perf_counter
 while len(rates) < 3 or spent < seconds:
-    t0 = time.perf_counter()
+    t0 = clock()
     run()
-    dt = time.perf_counter() - t0
+    dt = clock() - t0
     spent += dt
     rates.append(len(texts) / dt)
 print(statistics.median(rates))
 """
 
 
-def child(root: str, kind: str, path: str, seconds: float) -> float:
-    out = subprocess.run([sys.executable, "-c", _CHILD, root, kind, path, str(seconds)],
+def child(root: str, kind: str, path: str, seconds: float, clock: str) -> float:
+    out = subprocess.run([sys.executable, "-c", _CHILD, root, kind, path, str(seconds), clock],
                          check=True, capture_output=True, text=True, cwd=root)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -63,8 +64,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: the child's own CPU time (less sensitive to a loaded machine)")
     a = ap.parse_args()
-    here = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    # SPEED_NEW: another tree to time as "new" (default: this checkout)
+    here = os.path.abspath(os.environ.get("SPEED_NEW")
+                           or os.path.join(os.path.dirname(__file__), "..", ".."))
     path = os.path.abspath(a.path)
     scorers = {"new": (here, "vigie"), "old": (os.path.abspath(a.old), "vigie"),
                "vader": (here, "vader")}
@@ -72,11 +77,12 @@ def main() -> None:
     rates: dict[str, list[float]] = {k: [] for k in scorers}
     for _ in range(a.rounds):
         for name, (root, kind) in scorers.items():
-            rates[name].append(child(root, kind, path, a.seconds))
+            rates[name].append(child(root, kind, path, a.seconds, a.clock))
     load1 = os.getloadavg()
     med = {k: statistics.median(v) for k, v in rates.items()}
     print(f"set {os.path.basename(path)}, {a.rounds} rounds, cpu affinity "
-          f"{sorted(os.sched_getaffinity(0))}, load {load0[0]:.2f} -> {load1[0]:.2f}, "
+          f"{sorted(os.sched_getaffinity(0))}, {a.clock} clock, "
+          f"load {load0[0]:.2f} -> {load1[0]:.2f}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     for k, v in rates.items():
         print(f"  {k:<6} median {med[k]:>9.0f} texts/s  rounds: "

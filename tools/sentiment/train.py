@@ -30,7 +30,6 @@ import corpus
 import teacher
 from corpus import LABELS, SHARED
 
-from streams.eval.sentiment import text_hash
 from streams.text._sentiment_core import analyse, feature_keys
 from streams.text._sentiment_data import DATA_DIR, DENSE_NAMES, EMO, tables
 
@@ -50,12 +49,14 @@ class Params:
     balanced: bool  # class weights n / (3 n_class): macro metrics weigh the rare class
     pseudo: float  # weight of the lexicon pseudo-posts (0: none)
     distil: float = 0.0  # share of the teacher's probabilities in the targets (0: gold only)
+    min_weight: float = 0.0  # token weights whose two logits are both smaller are dropped (speed)
 
 
 DEFAULTS = {
     "en": Params(c=0.1, scale=3.0, min_df=2, bigrams=False, balanced=True, pseudo=0.5,
-                 distil=0.5),
-    "fr": Params(c=1.0, scale=3.0, min_df=1, bigrams=True, balanced=True, pseudo=0.5),
+                 distil=0.5, min_weight=0.15),
+    "fr": Params(c=0.1, scale=6.0, min_df=1, bigrams=False, balanced=True, pseudo=0.5,
+                 min_weight=0.1),
 }
 
 
@@ -146,6 +147,19 @@ def fit(d: Data, idx: np.ndarray, p: Params, lang: str, extra: Data | None,
     return clf, vocab
 
 
+def prune(clf: LogisticRegression, min_weight: float) -> int:
+    """Drop token features whose logits relative to neutral are all below min_weight: a smaller
+    dict is a faster one (21k -> 5k English entries: +10 % texts/s). Returns features kept."""
+    nd = len(DENSE_NAMES)
+    w = clf.coef_[:, nd:]
+    classes = list(clf.classes_)
+    i_neu = classes.index(1)
+    rel = np.abs(w - w[i_neu])
+    drop = rel.max(axis=0) < max(min_weight, 2e-3)
+    w[:, drop] = 0.0
+    return int((~drop).sum())
+
+
 def cv(d: Data, p: Params, lang: str, extra: Data | None) -> dict[str, float]:
     """Stratified K-fold on training rows: each row predicted by the model trained without it."""
     assert p.distil == 0 or d.emb is not None, f"{p} needs the teacher's embeddings"
@@ -157,6 +171,7 @@ def cv(d: Data, p: Params, lang: str, extra: Data | None) -> dict[str, float]:
         if p.distil > 0 and d.emb is not None:  # nested: no teacher saw fold f either
             soft = teacher.crossfit(d.emb, d.y, fold, exclude=f)[tr]
         clf, vocab = fit(d, tr, p, lang, extra, soft)
+        prune(clf, p.min_weight)
         pred[te] = clf.predict(design(d, te, vocab, p.scale))
     return {"macro_recall": float(recall_score(d.y, pred, average="macro")),
             "macro_f1": float(f1_score(d.y, pred, average="macro"))}
@@ -173,7 +188,7 @@ def export(clf: LogisticRegression, vocab: dict[Key, int], scale: float) -> dict
     bi: dict[str, list[float]] = {}
     for k, j in vocab.items():
         a, c = round(float(wn[nd + j]), 3), round(float(wp[nd + j]), 3)
-        if abs(a) + abs(c) < 2e-3:  # too small to move a label
+        if not (a or c):  # pruned (prune()) or too small to move a label
             continue
         if isinstance(k, tuple):
             bi[" ".join(k)] = [a, c]
@@ -257,6 +272,8 @@ def main() -> None:
             assert d.emb is not None, f"{p} needs --teacher embeddings"
             soft = teacher.crossfit(d.emb, d.y, teacher.folds(d.y, FOLDS, SEED))
         clf, vocab = fit(d, np.arange(len(d.y)), p, lang, extra, soft)
+        kept = prune(clf, p.min_weight)
+        print(f"  {lang}: {kept} of {len(vocab)} token features kept", flush=True)
         model[lang] = export(clf, vocab, p.scale)
         trained_keys.update(r["key"] for r in c.rows)
         model["sources"][lang] = {  # type: ignore[index]
