@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NAB ?= ../shared/eval/nab
 SENTIMENT ?= ../shared/eval/sentiment/data
+SENTIMENT_BRANDS ?= ../shared/eval/sentiment/train
 
 .PHONY: venv demo test test-unit bench eval lint clean
 
@@ -35,7 +36,9 @@ bench: venv
 eval: venv
 	@mkdir -p out
 	$(BIN)/vigie eval volume --nab-root $(NAB) --json out/eval-volume.json
-	$(BIN)/vigie eval sentiment --data $(SENTIMENT) --json out/eval-sentiment.json
+	$(BIN)/vigie eval sentiment --data $(SENTIMENT) --sets '*_val' --json out/eval-sentiment.json
+	$(BIN)/vigie eval sentiment --data $(SENTIMENT_BRANDS) --sets 'airline_en,sanders_en,apple_dfe_en' \
+		--json out/eval-sentiment-brands.json
 
 lint: venv
 	$(BIN)/ruff check streams tests bench

@@ -64,6 +64,13 @@ EXCLAIM_INCR = 0.292  # VADER: per "!" up to four
 SCOPE = 3  # tokens a negator reaches
 _SECOND = operator.itemgetter(1)
 _ZEROS = itertools.repeat(0j)  # default weight for map(dict.get, tokens, _ZEROS)
+_chain = itertools.chain
+_islice = itertools.islice
+
+
+def feature_keys(toks: list[str]) -> Iterator[str | tuple[str, str]]:
+    """The model's keys of a token list: each token, then each pair of adjacent tokens."""
+    return _chain(toks, zip(toks, _islice(toks, 1, None)))  # noqa: B905 (one shorter)
 
 
 def unescape(text: str) -> str:
@@ -125,7 +132,8 @@ def analyse(
         keys.extend(toks)
     pos = neg = 0.0
     n_pos = n_neg = negs = 0
-    z = sum(map(t.weights.get, toks, _ZEROS), 0j)
+    # unigram and bigram (tuple key) weights, summed in C
+    z = sum(map(t.weights.get, feature_keys(toks) if t.bigrams else toks, _ZEROS), 0j)
     neg_until = ne_until = boost_until = -1
     boost = 0.0
     after = 1.0

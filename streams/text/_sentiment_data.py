@@ -54,11 +54,12 @@ class Tables:
 
     lang: str
     rules: dict[str, Entry]
-    weights: dict[str, complex]
+    weights: dict[str | tuple[str, str], complex]
     bias: complex
     dense: tuple[complex, ...]
     trained: bool
     hashtag_words: frozenset[str]
+    bigrams: bool = False  # the model has pair weights (tuple keys)
 
 
 def _read_json(name: str) -> Any:
@@ -107,9 +108,14 @@ def tables(lang: str) -> Tables:
     m = model.get(lang)
     if not m:
         return Tables(lang, rules, {}, 0j, (0j,) * len(DENSE_NAMES), False, words)
-    weights = {w: complex(wn, wp) for w, (wn, wp) in m["unigrams"].items()}
+    weights: dict[str | tuple[str, str], complex] = {
+        w: complex(wn, wp) for w, (wn, wp) in m["unigrams"].items()}
+    for pair, (wn, wp) in m.get("bigrams", {}).items():
+        first, second = pair.split(" ")  # tokens never hold a space
+        weights[(first, second)] = complex(wn, wp)
     dense = tuple(complex(wn, wp) for wn, wp in zip(m["dense"][0], m["dense"][1], strict=True))
-    return Tables(lang, rules, weights, complex(*m["bias"]), dense, True, words)
+    return Tables(lang, rules, weights, complex(*m["bias"]), dense, True, words,
+                  bool(m.get("bigrams")))
 
 
 @functools.cache

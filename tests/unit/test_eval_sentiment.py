@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.dev.eval.sentiment import main, metrics, run, text_hash
+from streams.dev.eval.sentiment import main, metrics, run, text_hash, text_key
 
 ROWS_EN = [
     ("I love this, best purchase ever!", "positive"),
@@ -76,3 +76,25 @@ def test_metrics_known_values() -> None:
 def test_text_hash_ignores_case_and_punctuation() -> None:
     assert text_hash("Hello, World!") == text_hash("hello world")
     assert text_hash("hello") != text_hash("goodbye")
+
+
+def test_text_key_ignores_what_tweet_dumps_rewrite() -> None:
+    raw = "RT @VirginAmerica: I’m stuck at http://t.co/abc123 &amp; it's awful"
+    dumped = "@user I'm stuck at http & it's awful"  # UMSAB: @user, bare http
+    assert text_key(raw) == text_key(dumped) == text_key("I'm stuck at & it's awful")
+    assert text_hash(raw) == text_hash(dumped)
+    assert text_key("bad\\u2019s") == text_key("bad’s")
+    assert text_hash("stuck at the airport") != text_hash("stuck at the station")
+
+
+def test_sets_take_several_globs_each_once(data_dir: Path) -> None:
+    res = run(str(data_dir), "tiny_en_val, *_val,other_test", out=lambda _: None)
+    assert sorted(res["sets"]) == ["other_test", "tiny_en_val", "tiny_fr_val"]
+
+
+def test_run_says_what_the_model_was_trained_on(data_dir: Path) -> None:
+    lines: list[str] = []
+    res = run(str(data_dir), "tiny_en_val", out=lines.append)
+    assert set(res["trained_on"]) == {"en", "fr"}
+    assert any(line.startswith("en model trained on") for line in lines)
+    assert any(line.startswith("fr model trained on") for line in lines)

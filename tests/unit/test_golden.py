@@ -19,8 +19,8 @@ import orjson
 import pytest
 
 from streams.dev.replay_offline import run_scenario
-from tests.unit.scenario_runs import replay
 from streams.settings import Settings
+from tests.unit.scenario_runs import replay
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 # a stricter anti-fatigue policy: exercises the cooldown and the hourly cap; its states go

@@ -181,3 +181,34 @@ def test_a_text_with_emoji_folds_its_accents_like_a_latin1_one(words: list[str])
     assert _FOLD_RE.sub(_folded, low) == low.translate(FOLD)
     # the emoji keep their own weight: removing the accents changes nothing else
     assert abs(score(low, "fr") - score(_strip_accents(low), "fr")) < 0.05
+
+
+def test_pair_weights_are_summed_with_the_tokens() -> None:
+    """A model may carry weights for adjacent tokens (tuple keys); the scorer adds them."""
+    from dataclasses import replace
+
+    from streams.text._sentiment_core import analyse, feature_keys
+    from streams.text._sentiment_data import tables
+
+    assert list(feature_keys(["not", "bad", "at"])) == [
+        "not", "bad", "at", ("not", "bad"), ("bad", "at")]
+    t = tables("en")
+    _, plain = analyse("not bad at all", t)
+    paired = replace(t, weights={**t.weights, ("not", "bad"): 2 + 3j}, bigrams=True)
+    _, z = analyse("not bad at all", paired)
+    assert z == plain + (2 + 3j)
+    _, ignored = analyse("not bad at all", replace(paired, bigrams=False))
+    assert ignored == plain
+
+
+def test_shipped_model_says_what_it_was_trained_on() -> None:
+    import json
+    import os
+
+    from streams.text._sentiment_data import DATA_DIR
+
+    with open(os.path.join(DATA_DIR, "model.json"), encoding="utf-8") as f:
+        sources = json.load(f)["sources"]
+    assert sources["en"]["train"] == {"semeval_a_en": 49565}
+    assert sources["en"]["rows"] + sources["en"]["removed_reported"] < 49565
+    assert sources["fr"]["train"] == {"fr_umsab_train": 1829}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
+import html
 import json
 import logging
 import os
@@ -29,13 +30,25 @@ LABELS = ("negative", "neutral", "positive")
 WARMUP_TEXTS = 200
 TIMING_S = 1.0  # timed passes over a set until this much time is spent (median reported)
 MIN_PASSES, MAX_PASSES = 3, 200
-_NORM_RE = re.compile(r"\W+")
+_NORM_RE = re.compile(r"[\W_]+")
+_URL_RE = re.compile(r"(?:https?|www\.)\S*")
+_MENTION_RE = re.compile(r"@\w+")
+_RT_RE = re.compile(r"^\W*rt\b")
+_UESC_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def text_key(text: str) -> str:
+    """A text normalised the way tweet dumps differ: case, punctuation, entities, \\u escapes,
+    mentions, URLs and a leading RT are ignored."""
+    s = html.unescape(_UESC_RE.sub(lambda m: chr(int(m.group(1), 16)), text)).lower()
+    s = _RT_RE.sub("", _MENTION_RE.sub("", _URL_RE.sub("", s)))
+    return _NORM_RE.sub("", s)
 
 
 def text_hash(text: str) -> str:
-    """Short stable hash of a text, insensitive to case, spacing and punctuation."""
-    norm = _NORM_RE.sub("", text.lower())
-    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+    """Short stable hash of a text's normalised key (text_key)."""
+    return hashlib.blake2b(text_key(text).encode("utf-8", "surrogatepass"),
+                           digest_size=8).hexdigest()
 
 
 def metrics(gold: list[str], pred: list[str]) -> dict[str, float]:
@@ -75,6 +88,32 @@ def _load(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def trained_on() -> dict[str, Any]:
+    """What the shipped model was trained on, per language (model.json's "sources")."""
+    path = os.path.join(DATA_DIR, "model.json")
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return dict(json.load(f).get("sources", {}))
+
+
+def _describe(lang: str, src: dict[str, Any]) -> str:
+    train = src.get("train", {})
+    sets = (", ".join(f"{name} ({n:,})" for name, n in train.items())
+            if isinstance(train, dict) else str(train))
+    removed = src.get("removed_reported", 0) + src.get("removed_near", 0)
+    return (f"{lang} model trained on {src.get('rows', 0):,} rows of {sets}, after removing "
+            f"{removed:,} rows (or near copies) of the sets reported on")
+
+
+def _paths(data_dir: str, sets_glob: str) -> list[str]:
+    """Sets matching any of the comma-separated globs, each once, sorted."""
+    found: set[str] = set()
+    for g in sets_glob.split(","):
+        found.update(glob.glob(os.path.join(data_dir, g.strip() + ".jsonl")))
+    return sorted(found)
+
+
 def _trained_hashes() -> frozenset[str]:
     path = os.path.join(DATA_DIR, "train_keys.txt")
     if not os.path.isfile(path):
@@ -105,10 +144,14 @@ def _score_set(rows: list[dict[str, Any]]) -> tuple[list[str], float]:
 
 def run(data_dir: str, sets_glob: str = "*", json_path: str | None = None,
         out: Callable[[str], object] = print) -> dict[str, Any]:
-    """Score every <data_dir>/<sets_glob>.jsonl set; print a table; optionally write JSON."""
-    paths = sorted(glob.glob(os.path.join(data_dir, sets_glob + ".jsonl")))
+    """Score every <data_dir>/<glob>.jsonl set (comma-separated globs); print a table and what
+    the model was trained on; optionally write JSON."""
+    paths = _paths(data_dir, sets_glob)
     trained = _trained_hashes()
-    result: dict[str, Any] = {"sets": {}, "cpu": None}
+    sources = trained_on()
+    result: dict[str, Any] = {"sets": {}, "cpu": None, "trained_on": sources}
+    for lang, src in sorted(sources.items()):
+        out(_describe(lang, src))
     out(f"{'set':<22} {'n':>6} {'macroR':>7} {'macroF1':>7} {'acc':>7} {'texts/s':>9}  seen")
     with one_cpu() as cpu:
         result["cpu"] = cpu
@@ -148,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="vigie eval sentiment", description=__doc__)
     ap.add_argument("--data", default=os.environ.get("SENTI_DATA", "../shared/eval/sentiment/data"),
                     help="folder of <set>.jsonl files")
-    ap.add_argument("--sets", default="*", help="glob of set names, e.g. '*_val'")
+    ap.add_argument("--sets", default="*",
+                    help="glob(s) of set names, comma-separated, e.g. '*_val,airline_en'")
     ap.add_argument("--json", default=None, help="write the figures to this JSON file")
     a = ap.parse_args(argv)
     res = run(a.data, a.sets, a.json)
