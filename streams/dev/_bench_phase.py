@@ -48,7 +48,7 @@ def phase(settings: Settings, work: Path, name: str, **overrides: Any) -> Iterat
         s = infra.settings
         if s.kafka_end_offset_shim:
             kafka_shim.install()
-        names = (topics.EVENTS.name, topics.ALERTS.name)
+        names = (topics.EVENTS.name, topics.ALERTS.name, topics.SIGNALS.name)
         if settings.embedded_kafka:  # a new broker: every topic is empty
             starts = {t: dict.fromkeys(range(s.topic_partitions), 0) for t in names}
         else:  # a shared broker: skip what earlier runs left in the topics

@@ -114,11 +114,14 @@ async def _sample_backlog(url: str, base: int, sent: list[int], stop: asyncio.Ev
 
 async def _live(ph: Phase, ld: load.LatencyLoad, proc: Popen[bytes],
                 linger_s: float) -> dict[str, Any]:
-    """Paced live stream while reading alerts; then wait for consumption and the last alerts."""
+    """Paced live stream while reading alerts; then wait for consumption and the last alerts.
+
+    The latency is measured on every detector's opening signal (social.signals), as it was on
+    the alert topic before situations grouped them: one situation opens per burst at most."""
     alerts = kb.AlertLog()
     stop = asyncio.Event()
-    reader = asyncio.create_task(kb.read_alerts(ph.s, topics.ALERTS.name,
-                                                ph.starts[topics.ALERTS.name], alerts, stop))
+    reader = asyncio.create_task(kb.read_alerts(ph.s, topics.SIGNALS.name,
+                                                ph.starts[topics.SIGNALS.name], alerts, stop))
     sent, backlog = [0], list[tuple[float, int]]()
     sampler = asyncio.create_task(_sample_backlog(ph.metrics_url, len(ld.history), sent, stop,
                                                   backlog))
