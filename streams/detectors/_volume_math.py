@@ -39,6 +39,9 @@ def log_normal_sf(z: float) -> float:
     return -0.5 * zz - math.log(z) - LOG_SQRT_2PI + math.log1p(-1.0 / zz + 3.0 / (zz * zz))
 
 
+_LOG_SF_1 = math.log(0.5 * math.erfc(1.0 / math.sqrt(2.0)))
+
+
 def log_crossings_per_day(z: float, decay: float, step_s: float) -> float:
     """ln of the expected upcrossings per day of level z by an evidence sum (Gaussian null).
 
@@ -48,13 +51,14 @@ def log_crossings_per_day(z: float, decay: float, step_s: float) -> float:
     times the mean positive one-bucket increment); theta = 1 for one bucket (decay 0).
     Checked against simulated Poisson noise in tools/volume/README.md.
     """
-    zc = max(z, 1.0)  # the formula is a tail formula: below z = 1 nothing is an alarm anyway
-    log_sf = log_normal_sf(zc)
-    theta = 1.0
+    log_sf = log_normal_sf(z)
+    log_theta = 0.0
     if decay > 0.0:
-        mills = math.exp(-0.5 * zc * zc - LOG_SQRT_2PI - log_sf)
-        theta = min(1.0, mills * math.sqrt((1.0 - decay) / math.pi))
-    return math.log(86400.0 / step_s) + log_normal_sf(z) + math.log(theta)
+        # the formula is a tail formula: below z = 1 nothing is an alarm anyway
+        zc, log_sf_c = (z, log_sf) if z >= 1.0 else (1.0, _LOG_SF_1)
+        log_mills = -0.5 * zc * zc - LOG_SQRT_2PI - log_sf_c
+        log_theta = min(0.0, log_mills + 0.5 * math.log((1.0 - decay) / math.pi))
+    return math.log(86400.0 / step_s) + log_sf + log_theta
 
 
 def poisson_lower(n: float, z: float) -> float:
@@ -122,6 +126,12 @@ def learn_profile(profile: tuple[float, ...], weights: tuple[float, ...], ts: fl
         vals[b] += step * f
         ws[a] = min(ws[a] + 1.0 - f, 1e9)
         ws[b] = min(ws[b] + f, 1e9)
+    if min(ws) >= full_w:
+        # every slot seen: the plain mean, and a rebuild only when it drifted (cheap per bucket)
+        mean = sum(vals) / len(vals)
+        if abs(mean - 1.0) < 1e-3 or mean <= 0.0:
+            return tuple(vals), tuple(ws), 1.0
+        return tuple(max(v / mean, MIN_FACTOR) for v in vals), tuple(ws), mean
     conf = [min(w / full_w, 1.0) if full_w > 0.0 else float(w > 0.0) for w in ws]
     total = sum(conf)
     if total <= 0.0:

@@ -21,7 +21,8 @@ The protocol, the figures and why each parameter has its value: streams/eval/VOL
 - Score = x / (1 + x), x = (T / watch_days) ** beta: 0.5 once in 10 days, 0.6 (the alert)
   once in 30 days, ~0.8 once a year, whatever the watch's size or rhythm.
 - A spike is reported once at its onset (T >= watch_days), again at each severity upgrade
-  (at most one report per escalation_gap_s), and re-arms after rearm_s of T < rearm_days.
+  (the first alert-level one at once, later ones escalation_gap_s apart), and re-arms after
+  rearm_s of T < rearm_days.
   Nothing is reported during the warm-up.
 """
 
@@ -68,6 +69,7 @@ def _season(state: VolumeState, ts: float) -> float:
     return max(daily * weekly, 1e-6)
 
 
+
 def expected(state: VolumeState, ts: float, cfg: VolumeConfig = DEFAULT) -> float:
     """Expected count of the bucket starting at ts (dashboard baseline)."""
     step_s = state.step_s or cfg.bucket_s or 60.0
@@ -86,24 +88,28 @@ def _k(state: VolumeState, j: int, warm: bool, cfg: VolumeConfig) -> float:
     return math.exp(lk) if lk > _MIN_LOG_K else 0.0
 
 
-def _history_rate(state: VolumeState, size: float, ts: float, cfg: VolumeConfig) -> float:
+def _history_rate(past_ts: tuple[float, ...], past_size: tuple[float, ...], exposure: float,
+                  size: float, ts: float, cfg: VolumeConfig) -> float:
     """Lower bound of how often (per day) this watch made unexplained bursts >= size."""
-    if state.exposure_days <= 0.0:
+    if exposure <= 0.0:
         return 0.0
     n = sum(0.5 ** ((ts - t0) / cfg.history_half_life_s)
-            for t0, s in zip(state.past_ts, state.past_size, strict=True) if s >= size)
-    return poisson_lower(n, cfg.history_z) / state.exposure_days
+            for t0, s in zip(past_ts, past_size, strict=True) if s >= size)
+    return poisson_lower(n, cfg.history_z) / exposure
+
+
+_Baseline = tuple[int, float, tuple[float, ...], tuple[float, ...], tuple[float, ...],
+                  tuple[float, ...]]
 
 
 def _learn(state: VolumeState, ts: float, count: float, mu: float, k0: float, step_s: float,
-           cfg: VolumeConfig) -> VolumeState:
-    """Update level and profiles with one bucket, capped at its upper Poisson bound."""
+           elevated: bool, factors: tuple[float, float], cfg: VolumeConfig) -> _Baseline:
+    """Level and profiles updated with one bucket, capped at its upper Poisson bound."""
     f = 1.0 + k0 * mu  # variance / mean of the bucket count
     cap = f * (math.sqrt(mu / f) + 0.5 * cfg.clip_z) ** 2
     rate = min(count, cap) / step_s
-    daily_now = max(interpolate(state.daily, ts, DAY_S), MIN_FACTOR)
-    weekly_now = max(interpolate(state.weekly, ts + WEEK_OFFSET_S, WEEK_S), MIN_FACTOR)
-    slow = cfg.elevated_slowdown if state.elevated else 1.0
+    daily_now, weekly_now = factors
+    slow = cfg.elevated_slowdown if elevated else 1.0
     n = state.n + 1
     a_level = max(ew_alpha(step_s, cfg.level_half_life_s * slow), 1.0 / n)
     deseason = rate / (daily_now * weekly_now)
@@ -119,11 +125,11 @@ def _learn(state: VolumeState, ts: float, count: float, mu: float, k0: float, st
                                              WEEK_S, rate / (base * daily_now), a_weekly,
                                              DAY_S / step_s)
     level *= d_mean * w_mean  # the renormalisation moves scale from the profiles to the level
-    return replace(state, n=n, level=level, daily=daily, daily_w=daily_w, weekly=weekly,
-                   weekly_w=weekly_w)
+    return n, level, daily, daily_w, weekly, weekly_w
 
 
-def _fit_dispersion(state: VolumeState, step_s: float, cfg: VolumeConfig) -> tuple[float, ...]:
+def _fit_dispersion(log_k: tuple[float, ...], cs: list[float], ms: list[float], vs: list[float],
+                    step_s: float, cfg: VolumeConfig) -> tuple[float, ...]:
     """One Robbins-Monro step per scale towards median(r^2 / var) = 0.455 (Gaussian median).
 
     A median ignores how far the bursts go, so k measures the ordinary noise; the step is
@@ -131,9 +137,7 @@ def _fit_dispersion(state: VolumeState, step_s: float, cfg: VolumeConfig) -> tup
     """
     eta = cfg.dispersion_rate_per_day * step_s / DAY_S
     out = []
-    for j in range(len(state.log_k)):
-        c, m, v = state.ev_count[j], state.ev_mean[j], state.ev_var[j]
-        lk = state.log_k[j]
+    for lk, c, m, v in zip(log_k, cs, ms, vs, strict=True):
         var = v + (math.exp(lk) if lk > _MIN_LOG_K else 0.0) * m * m
         if var > 0.0:
             lk = max(lk + (eta if (c - m) ** 2 > 0.4549 * var else -eta), _MIN_LOG_K)
@@ -162,7 +166,11 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
     step_s = cfg.bucket_s or min(state.step_s or dt, dt)
     first_ts = state.first_ts if state.first_ts is not None else ts
     warm = ts - first_ts >= cfg.warmup_s
-    mu = max(state.level * _season(state, ts), cfg.min_rate_per_s) * step_s if state.n else count
+    daily_now = interpolate(state.daily, ts, DAY_S)
+    weekly_now = interpolate(state.weekly, ts + WEEK_OFFSET_S, WEEK_S)
+    factors = (max(daily_now, MIN_FACTOR), max(weekly_now, MIN_FACTOR))
+    season = max(daily_now * weekly_now, 1e-6)
+    mu = max(state.level * season, cfg.min_rate_per_s) * step_s if state.n else count
 
     # evidence per scale; a gap decays the sums and adds nothing
     cs, ms, vs = [], [], []
@@ -193,7 +201,7 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
     days = model_days
     if model_days >= 1.0:
         run_days, run_size = max(run_days, model_days), max(run_size, size)
-        hist = _history_rate(replace(state, exposure_days=exposure), run_size, ts, cfg)
+        hist = _history_rate(state.past_ts, state.past_size, exposure, run_size, ts, cfg)
         days = min(model_days, 1.0 / hist) if hist > 0.0 else model_days
     elif run_days > 0.0:
         if warm and run_days >= cfg.crisis_days:
@@ -211,7 +219,9 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
             elevated, quiet_since, onset_ts, last_rank = True, None, ts, rank
             report = onset = warm
     else:
-        cooled = state.last_report_ts is None or ts - state.last_report_ts >= cfg.escalation_gap_s
+        # the first alert-level report of a spike is never held back; later ones are spaced
+        cooled = (last_rank < 2 or state.last_report_ts is None
+                  or ts - state.last_report_ts >= cfg.escalation_gap_s)
         if rank > last_rank and warm and cooled:
             last_rank, report = rank, True
         if days < cfg.rearm_days:
@@ -222,16 +232,20 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
             quiet_since = None
     score = score_of(days, cfg) if report else 0.0
 
-    new = replace(state, first_ts=first_ts, last_ts=ts, step_s=step_s, ev_count=tuple(cs),
-                  ev_mean=tuple(ms), ev_var=tuple(vs), past_ts=past_ts, past_size=past_size,
-                  exposure_days=exposure, run_days=run_days, run_size=run_size,
-                  elevated=elevated, quiet_since=quiet_since, rank=last_rank, onset_ts=onset_ts,
-                  last_report_ts=ts if report else state.last_report_ts, count=count,
-                  expected=mu, z=z_max, size=size, return_days=days, score=score,
-                  severity=SEVERITIES[max(rank, 1) - 1] if report else "", onset=onset)
+    log_k = state.log_k
     if warm and not state.elevated:
-        new = replace(new, log_k=_fit_dispersion(new, step_s, cfg))
-    return _learn(new, ts, count, mu, _k(state, 0, warm, cfg), step_s, cfg)
+        log_k = _fit_dispersion(log_k, cs, ms, vs, step_s, cfg)
+    n, level, daily, daily_w, weekly, weekly_w = _learn(
+        state, ts, count, mu, _k(state, 0, warm, cfg), step_s, elevated, factors, cfg)
+    return VolumeState(
+        first_ts=first_ts, last_ts=ts, step_s=step_s, n=n, level=level, daily=daily,
+        daily_w=daily_w, weekly=weekly, weekly_w=weekly_w, ev_count=tuple(cs),
+        ev_mean=tuple(ms), ev_var=tuple(vs), log_k=log_k, past_ts=past_ts,
+        past_size=past_size, exposure_days=exposure, run_days=run_days, run_size=run_size,
+        elevated=elevated, quiet_since=quiet_since, rank=last_rank, onset_ts=onset_ts,
+        last_report_ts=ts if report else state.last_report_ts, count=count, expected=mu,
+        z=z_max, size=size, return_days=days, score=score,
+        severity=SEVERITIES[max(rank, 1) - 1] if report else "", onset=onset)
 
 
 def _reset_evidence(state: VolumeState, cfg: VolumeConfig) -> VolumeState:
