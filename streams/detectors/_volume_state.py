@@ -33,6 +33,10 @@ class VolumeConfig:
     # evidence: decayed sums of counts and expectations with these time constants
     evidence_s: tuple[float, ...] = (900.0, 3600.0, 14400.0)
     dispersion_rate_per_day: float = 4.0  # step of the median-matching of log k, per day
+    # spikes of a quiet watch per predicted crossing of the most significant scale: the three
+    # scales overlap, nearby crossings merge into one spike, the baseline is itself fitted.
+    # Measured on simulated quiet watches (VOLUME.md), not on labelled data
+    spikes_per_crossing: float = 0.55
     prior_dispersion: float = 0.1  # k used during the warm-up (cv ~ 30 %)
     min_rate_per_s: float = 1.0 / DAY_S  # floor of the expected rate (one post a day)
     min_excess: float = 3.0  # posts above expectation needed for an onset

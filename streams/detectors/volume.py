@@ -185,10 +185,9 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
         ms.append(m)
         vs.append(v)
         z_max = max(z_max, z)
-        # the most significant scale decides: measured on simulated noise, the union of three
-        # scales 4x apart and the merging of crossings into one spike cancel out
+        # the most significant scale decides; spikes_per_crossing accounts for the rest
         log_far = max(log_far, -log_crossings_per_day(z, d, step_s))
-    model_days = math.exp(min(log_far, 700.0))
+    model_days = math.exp(min(log_far, 700.0)) / cfg.spikes_per_crossing
     d0 = math.exp(-step_s / cfg.evidence_s[0]) if cfg.evidence_s[0] > 0.0 else 0.0
     ref_rate = max(mu / step_s, state.level, cfg.min_rate_per_s)
     size = cs[0] * (1.0 - d0) / step_s / ref_rate
