@@ -154,20 +154,21 @@ def _quantile(xs: list[int], q: float) -> float | None:
 
 def run(watches: int = 30, warm_days: float = 28.0, days: float = 14.0,
         delay_watches: int = 40, smooth: bool = True, cfg: VolumeConfig | None = None,
-        out: Callable[[str], Any] = print) -> dict[str, Any]:
+        out: Callable[[str], Any] = print, seed: int = 1) -> dict[str, Any]:
     """Calibration on quiet weeks and spike delays, small and large watches."""
     cfg = cfg or VolumeConfig()
     # the product's levels with its own onset rule; below watch_days the curve needs onsets at
     # 1 day (the return period does not depend on the onset level, the spike grouping does)
     curve_cfg = replace(cfg, watch_days=1.0, warning_days=3.0)
     runs = ((cfg, (cfg.watch_days, cfg.warning_days, cfg.crisis_days)), (curve_cfg, (1.0, 3.0)))
-    result: dict[str, Any] = {"smooth": smooth, "calibration": {}, "delays": {}}
+    result: dict[str, Any] = {"smooth": smooth, "seed": seed, "calibration": {}, "delays": {}}
     out(f"simulated watches, {'smooth' if smooth else 'step'} rhythm, {STEP_S:.0f} s buckets, "
-        f"{watches} watches x {days:g} quiet days after {warm_days:g} days of history")
+        f"{watches} watches x {days:g} quiet days after {warm_days:g} days of history, "
+        f"seed {seed}")
     for name, per_min in SIZES.items():
         levels: dict[str, Any] = {}
         for run_cfg, lvs in runs:
-            cal = calibration(run_cfg, per_min, watches, warm_days, days, lvs, smooth)
+            cal = calibration(run_cfg, per_min, watches, warm_days, days, lvs, smooth, seed)
             levels.update(cal["levels"])
         result["calibration"][name] = {"per_min": per_min, "quiet_days": watches * days,
                                        "levels": levels}
@@ -178,7 +179,7 @@ def run(watches: int = 30, warm_days: float = 28.0, days: float = 14.0,
     for name, per_min in SIZES.items():
         result["delays"][name] = {}
         for mult in MULTS:
-            d = delays(cfg, per_min, mult, delay_watches, min(warm_days, 14.0), smooth)
+            d = delays(cfg, per_min, mult, delay_watches, min(warm_days, 14.0), smooth, seed)
             result["delays"][name][str(mult)] = d
             out(f"  {name:5s} spike x{mult:g} for 30-60 min: alerted {d['detected']}/"
                 f"{d['watches']}, median {d['median_alert_min']} min (p90 "
@@ -194,9 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=float, default=14.0, help="quiet days measured per watch")
     ap.add_argument("--delay-watches", type=int, default=40, help="spikes per size and mult")
     ap.add_argument("--steps", action="store_true", help="the simulator's step rhythm")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="seed set (0 was used to measure spikes_per_crossing)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    res = run(args.watches, args.warm_days, args.days, args.delay_watches, not args.steps)
+    res = run(args.watches, args.warm_days, args.days, args.delay_watches, not args.steps,
+              seed=args.seed)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)
