@@ -134,11 +134,14 @@ def run(nab_root: str, json_path: str | None = None, out: Callable[[str], Any] =
 
 def _scaled(cfg: VolumeConfig, name: str, factor: float) -> VolumeConfig:
     value = getattr(cfg, name)
+    new: Any
     if isinstance(value, tuple):
-        return replace(cfg, **{name: tuple(v * factor for v in value)})
-    if isinstance(value, int) and not isinstance(value, bool):
-        return replace(cfg, **{name: max(1, round(value * factor))})
-    return replace(cfg, **{name: value * factor})
+        new = tuple(v * factor for v in value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        new = max(1, round(value * factor))
+    else:
+        new = value * factor
+    return replace(cfg, **{name: new})
 
 
 def sensitivity(nab_root: str, factor: float = 0.3, names: list[str] | None = None,

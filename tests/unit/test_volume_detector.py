@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -167,7 +168,7 @@ def test_escalation_reports_each_severity_once_and_spaces_them():
     ranks = [V.SEVERITIES.index(r.severity) for r in reps]
     assert ranks == sorted(set(ranks)) and ranks[-1] == 2
     alert_level = [r for r in reps if r.score >= V.DEFAULT.alert_threshold]
-    for a, b in zip(alert_level, alert_level[1:], strict=False):
+    for a, b in itertools.pairwise(alert_level):
         assert b.last_ts - a.last_ts >= V.DEFAULT.escalation_gap_s
 
 
