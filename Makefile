@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 NAB ?= ../shared/eval/nab
 SENTIMENT ?= ../shared/eval/sentiment/data
 
-.PHONY: venv demo test test-unit bench eval lint clean
+.PHONY: venv demo test test-unit bench eval eval-volume-sensitivity lint clean
 
 venv: $(STAMP)
 
@@ -34,8 +34,14 @@ bench: venv
 
 eval: venv
 	@mkdir -p out
-	$(BIN)/vigie eval volume --nab-root $(NAB) --json out/eval-volume.json
+	$(BIN)/python -m streams.eval.volume --nab-root $(NAB) --perturb --json out/eval-volume.json
+	$(BIN)/python -m streams.eval.volume_sim --json out/eval-volume-sim.json
 	$(BIN)/vigie eval sentiment --data $(SENTIMENT) --json out/eval-sentiment.json
+
+# every volume parameter -30 % / +30 % on NAB (about 15 minutes)
+eval-volume-sensitivity: venv
+	@mkdir -p out
+	$(BIN)/python -m streams.eval.volume --nab-root $(NAB) --sensitivity --json out/eval-volume-sensitivity.json
 
 lint: venv
 	$(BIN)/ruff check streams tests bench

@@ -187,6 +187,43 @@ def run(watches: int = 30, warm_days: float = 28.0, days: float = 14.0,
     return result
 
 
+CALIBRATION_PARAMS = ["level_half_life_s", "daily_half_life_s", "weekly_half_life_s", "clip_z",
+                      "elevated_slowdown", "evidence_s", "dispersion_rate_per_day",
+                      "spikes_per_crossing", "prior_dispersion", "rearm_days", "rearm_s",
+                      "history_z"]
+
+
+def sensitivity(factor: float = 0.3, watches: int = 10, warm_days: float = 28.0,
+                days: float = 14.0, names: list[str] | None = None, seed: int = 2,
+                out: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Quiet-watch false alarms per promise at 3 and 10 days, each parameter -/+ factor.
+
+    Onsets at 1 day (as in the calibration curve) so that a short run holds enough spikes;
+    by default the parameters that act on quiet watches (the others do nothing there).
+    """
+    from dataclasses import fields
+
+    from streams.eval.volume import _scaled
+
+    base = replace(VolumeConfig(), watch_days=1.0, warning_days=3.0)
+    names = names or CALIBRATION_PARAMS
+    assert set(names) <= {f.name for f in fields(VolumeConfig)}
+    rows = [("baseline", base)]
+    for name in names:
+        rows += [(f"{name} x{1 - factor:g}", _scaled(base, name, 1 - factor)),
+                 (f"{name} x{1 + factor:g}", _scaled(base, name, 1 + factor))]
+    table: dict[str, Any] = {}
+    for label, cfg in rows:
+        cells = {}
+        for size, per_min in SIZES.items():
+            cal = calibration(cfg, per_min, watches, warm_days, days, (3.0, 10.0), True, seed)
+            for lv, v in cal["levels"].items():
+                cells[f"{size} {float(lv):g}d"] = v["ratio"]
+        table[label] = cells
+        out(f"{label:34s} " + "  ".join(f"{k}: x{v:.2f}" for k, v in cells.items()))
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: python -m streams.eval.volume_sim [--watches N] [--steps] [--json FILE]."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -197,8 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", action="store_true", help="the simulator's step rhythm")
     ap.add_argument("--seed", type=int, default=1,
                     help="seed set (0 was used to measure spikes_per_crossing)")
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="instead: each parameter -30 %% / +30 %%, short runs (about an hour)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
+    if args.sensitivity:
+        res = sensitivity()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
+        return 0
     res = run(args.watches, args.warm_days, args.days, args.delay_watches, not args.steps,
               seed=args.seed)
     if args.json:
