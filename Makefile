@@ -9,7 +9,7 @@ NAB ?= ../shared/eval/nab
 SENTIMENT ?= ../shared/eval/sentiment/data
 SENTIMENT_BRANDS ?= ../shared/eval/sentiment/train
 
-.PHONY: venv demo test test-unit bench eval lint clean
+.PHONY: venv demo test test-unit bench eval eval-volume-sensitivity lint clean
 
 venv: $(STAMP)
 
@@ -35,10 +35,18 @@ bench: venv
 
 eval: venv
 	@mkdir -p out
-	$(BIN)/vigie eval volume --nab-root $(NAB) --json out/eval-volume.json
+	$(BIN)/python -m streams.dev.eval.volume --nab-root $(NAB) --perturb --json out/eval-volume.json
+	$(BIN)/python -m streams.dev.eval.volume_sim --json out/eval-volume-sim.json
 	$(BIN)/vigie eval sentiment --data $(SENTIMENT) --sets '*_val' --json out/eval-sentiment.json
 	$(BIN)/vigie eval sentiment --data $(SENTIMENT_BRANDS) --sets 'airline_en,sanders_en,apple_dfe_en' \
 		--json out/eval-sentiment-brands.json
+	for s in bank-bad-buzz crisis-week mobilisation night-waves two-fronts quiet-week; do \
+		$(BIN)/vigie eval alerts --scenario $$s --json out/eval-alerts-$$s.json || exit 1; done
+
+# every volume parameter -30 % / +30 % on NAB (about 15 minutes)
+eval-volume-sensitivity: venv
+	@mkdir -p out
+	$(BIN)/python -m streams.eval.volume --nab-root $(NAB) --sensitivity --json out/eval-volume-sensitivity.json
 
 lint: venv
 	$(BIN)/ruff check streams tests bench

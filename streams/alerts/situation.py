@@ -64,6 +64,10 @@ class SituationPolicy:
     # alone only once they held this long, unless at crisis or with another signal beside them
     open_hold_s: Mapping[str, float] = field(default_factory=lambda: {
         "trending_hashtag": 1800.0, "sentiment_shift": 1800.0})
+    # ... or while the watch's volume is itself unusual, for the signals whose evidence does
+    # not already count those posts: a negative turn is a share, independent of the volume; a
+    # trend's evidence is its extra posts, which the volume would only count again
+    volume_corroborates: tuple[str, ...] = ("sentiment_shift",)
 
 
 @dataclass(frozen=True)
@@ -172,15 +176,16 @@ def _eligible(sig: SignalView, policy: SituationPolicy) -> bool:
 def openers(signals: tuple[SignalView, ...], waiting: Mapping[str, float], ts: float,
             policy: SituationPolicy, busy: bool = False) -> list[SignalView]:
     """The signals that open a situation now: strong ones at once; the noisy ones at crisis,
-    beside a signal of another type, while the watch's volume is itself unusual (``busy``), or
-    once their detector reported them ``open_hold_s`` on end (an incident that merely waits to
-    resolve does not count)."""
+    beside a signal of another type, while the watch's volume is itself unusual (``busy``) for
+    those the volume corroborates, or once their detector reported them ``open_hold_s`` on end
+    (an incident that merely waits to resolve does not count)."""
     eligible = [s for s in signals if _eligible(s, policy)]
     types = {s.type for s in eligible}
     out = []
     for s in eligible:
         hold = policy.open_hold_s.get(s.type, 0.0)
-        if hold <= 0.0 or s.severity == "crisis" or len(types) > 1 or busy \
+        corroborated = busy and s.type in policy.volume_corroborates
+        if hold <= 0.0 or s.severity == "crisis" or len(types) > 1 or corroborated \
                 or (s.key in waiting and ts - waiting[s.key] >= hold):
             out.append(s)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -9,41 +10,52 @@ DAY_S = 86400.0
 WEEK_S = 7 * DAY_S
 WEEK_OFFSET_S = 3 * DAY_S  # 1970-01-01 was a Thursday: weekly slot 0 is Monday (UTC)
 SEVERITIES = ("watch", "warning", "crisis")
-_TUPLES = ("daily", "daily_w", "weekly", "weekly_w", "ev_count", "ev_mean", "ev_time",
-           "ev_num", "ev_den", "peak", "ref")
+_TUPLES = ("daily", "daily_w", "weekly", "weekly_w", "ev_count", "ev_mean", "ev_var", "log_k",
+           "past_ts", "past_size")
 
 
 @dataclass(frozen=True)
 class VolumeConfig:
-    """Detector parameters; every duration is in seconds, the defaults are the product's."""
+    """Detector parameters; durations in seconds, rarities in days between false alarms.
+
+    Why each value: streams/eval/VOLUME.md (section "parameters").
+    """
 
     bucket_s: float | None = None  # None: inferred as the smallest gap between buckets
-    level_half_life_s: float = 0.5 * DAY_S
+    # baseline: level x hour-of-day x day-of-week, each an EW average
+    level_half_life_s: float = 2 * DAY_S
     daily_half_life_s: float = 4 * DAY_S
-    weekly_half_life_s: float = 21 * DAY_S
-    dispersion_half_life_s: float = 2 * DAY_S
+    weekly_half_life_s: float = 14 * DAY_S
     daily_slot_s: float = 3600.0
-    warmup_s: float = DAY_S
-    # time constants of the evidence accumulators: a burst, and a sustained rise
-    evidence_s: tuple[float, ...] = (120.0, 7200.0)
-    clip_z: float = 3.0  # baseline updates are capped at expected + clip_z sd
-    prior_dispersion: float = 0.1  # k used until the data says otherwise (cv ~ 30%)
+    clip_z: float = 3.0  # the baseline learns a count capped at its upper Poisson bound
+    elevated_slowdown: float = 4.0  # half-lives stretched this much while a spike is on
+    warmup_s: float = DAY_S  # nothing is reported before a day of data
+    # evidence: decayed sums of counts and expectations with these time constants
+    evidence_s: tuple[float, ...] = (900.0, 3600.0, 14400.0)
+    dispersion_rate_per_day: float = 4.0  # step of the median-matching of log k, per day
+    # spikes of a quiet watch per predicted crossing of the most significant scale: the three
+    # scales overlap, nearby crossings merge into one spike, the baseline is itself fitted.
+    # Measured on simulated quiet watches (VOLUME.md), not on labelled data
+    spikes_per_crossing: float = 0.55
+    prior_dispersion: float = 0.1  # k used during the warm-up (cv ~ 30 %)
     min_rate_per_s: float = 1.0 / DAY_S  # floor of the expected rate (one post a day)
     min_excess: float = 3.0  # posts above expectation needed for an onset
-    onset_z: float = 3.5  # significance of a burst onset
-    novelty_z: float = 2.0  # lower significance accepted when the sustained rate is a record
-    rearm_z: float = 2.0  # the quiet clock restarts only on a significant burst
-    rearm_s: float = 7200.0
-    peak_half_life_s: float = 3 * DAY_S  # memory of "the highest volume seen lately"
-    escalation_factor: float = 1.5  # re-report a spike that grows this much stronger
-    escalation_gap_s: float = 1800.0  # cooldown: at most one report per spike this often
-    warning_score: float = 0.6  # 1.5 times the recent peak (an onset: about 2.5 times)
-    crisis_score: float = 0.8  # four times the recent peak (an onset: about 10 times)
-    alert_threshold: float = 0.6
-    # an onset rests on the first bucket(s) of a spike, where one-bucket blips are common: its
-    # score is lowered by this margin; an escalation (the spike lasted and grew) is not.  A
-    # constant in score units, so that 60 s and 300 s buckets keep comparable scores
-    onset_margin: float = 0.11
+    # the score is a return period: "a spike at least this strong happens once in T days"
+    watch_days: float = 10.0  # an onset
+    warning_days: float = 30.0  # what the product alerts at (score 0.6)
+    crisis_days: float = 365.0
+    rearm_days: float = 1.0  # a spike is over once it reads as a daily event ...
+    rearm_s: float = 7200.0  # ... for this long
+    escalation_gap_s: float = 1800.0  # at most one report per spike this often
+    # self-calibration: bursts the model calls rarer than crisis_days, remembered for this long
+    history_half_life_s: float = 14 * DAY_S
+    history_size: int = 48
+    history_z: float = 1.28  # one-sided 90 % lower bound of their rate
+
+    @property
+    def alert_threshold(self) -> float:
+        """Score of a warning-level spike: the product alerts at and above it."""
+        return score_of(self.warning_days, self)
 
 
 DEFAULT = VolumeConfig()
@@ -62,36 +74,39 @@ class VolumeState:
     daily_w: tuple[float, ...] = ()
     weekly: tuple[float, ...] = ()
     weekly_w: tuple[float, ...] = ()
-    disp_num: float = 0.0  # bucket-level negative-binomial k = disp_num / disp_den
-    disp_den: float = 0.0
-    # per evidence scale: decayed sums of counts, expectations, durations, own dispersion,
-    # decayed max of the rate, and that max frozen at the current spike's onset
+    # per evidence scale: decayed sums of counts, expectations, Poisson variances; ln k
     ev_count: tuple[float, ...] = ()
     ev_mean: tuple[float, ...] = ()
-    ev_time: tuple[float, ...] = ()
-    ev_num: tuple[float, ...] = ()
-    ev_den: tuple[float, ...] = ()
-    peak: tuple[float, ...] = ()
-    ref: tuple[float, ...] = ()
+    ev_var: tuple[float, ...] = ()
+    log_k: tuple[float, ...] = ()
+    # the watch's own bursts that the model calls rarer than crisis_days: when and how big
+    past_ts: tuple[float, ...] = ()
+    past_size: tuple[float, ...] = ()
+    exposure_days: float = 0.0  # decayed days of history behind them
+    run_days: float = 0.0  # model return period peak of the current excursion (0: none)
+    run_size: float = 0.0  # its largest size so far
     elevated: bool = False
     quiet_since: float | None = None
-    best: float = 0.0  # strongest novelty reported for the current spike
+    rank: int = 0  # severity index + 1 of the last report of the current spike
     onset_ts: float | None = None
     last_report_ts: float | None = None  # for the escalation cooldown
     # the bucket just added, for evaluate()
     count: float = 0.0
     expected: float = 0.0
-    z: float = 0.0
-    novelty: float = 0.0
+    z: float = 0.0  # strongest tail z over the evidence scales
+    size: float = 0.0  # short-scale rate / max(expected rate, daily average rate)
+    return_days: float = 0.0  # calibrated: such a spike happens once in this many days
     score: float = 0.0
     severity: str = ""
     onset: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible dict (tuples become lists)."""
+        """JSON-compatible dict (tuples become lists, infinities are capped)."""
         d = asdict(self)
         for key in _TUPLES:
             d[key] = list(d[key])
+        d["return_days"] = min(d["return_days"], 1e300)
+        d["run_days"] = min(d["run_days"], 1e300)
         return d
 
     @classmethod
@@ -116,7 +131,8 @@ class VolumeSignal:
     severity: str
     ratio: float
     z: float
-    novelty: float  # rate / highest rate of the last days
+    size: float  # short-scale rate / max(expected rate, daily average rate)
+    return_days: float  # such a spike happens once in this many days on this watch
     onset: bool  # False for an escalation of an already reported spike
     onset_ts: float
 
@@ -127,18 +143,38 @@ def initial_state(cfg: VolumeConfig = DEFAULT) -> VolumeState:
     zeros = (0.0,) * len(cfg.evidence_s)
     return VolumeState(
         daily=(1.0,) * n_daily, daily_w=(0.0,) * n_daily, weekly=(1.0,) * 7, weekly_w=(0.0,) * 7,
-        ev_count=zeros, ev_mean=zeros, ev_time=zeros, ev_num=zeros, ev_den=zeros, peak=zeros,
-        ref=zeros,
+        ev_count=zeros, ev_mean=zeros, ev_var=zeros,
+        log_k=(math.log(cfg.prior_dispersion),) * len(cfg.evidence_s),
     )
 
 
-def score_of(novelty: float) -> float:
-    """Score in [0, 1) of a novelty ratio: 0.5 = as high as the recent peak."""
-    return novelty / (novelty + 1.0) if novelty > 0.0 else 0.0
+def score_of(return_days: float, cfg: VolumeConfig = DEFAULT) -> float:
+    """Score in [0, 1) of a return period: 0.5 at watch_days, 0.6 at warning_days.
+
+    x / (1 + x) with x = (T / watch_days) ** beta, beta set by the two levels, so the score
+    grows with the log of the rarity and one threshold means the same on every watch.
+    """
+    if return_days <= 0.0:
+        return 0.0
+    beta = math.log(1.5) / math.log(cfg.warning_days / cfg.watch_days)
+    log_x = beta * (math.log(return_days) - math.log(cfg.watch_days))
+    if log_x > 700.0:
+        return 1.0 - 1e-12
+    x = math.exp(log_x)
+    return min(x / (1.0 + x), 1.0 - 1e-12)
+
+
+def rank_of(return_days: float, cfg: VolumeConfig = DEFAULT) -> int:
+    """0 below watch_days, then 1 (watch), 2 (warning), 3 (crisis)."""
+    if return_days >= cfg.crisis_days:
+        return 3
+    if return_days >= cfg.warning_days:
+        return 2
+    return 1 if return_days >= cfg.watch_days else 0
 
 
 def severity_of(score: float, cfg: VolumeConfig = DEFAULT) -> str:
-    """Severity label of a score."""
-    if score >= cfg.crisis_score:
+    """Severity label of a score (the inverse of score_of at the three levels)."""
+    if score >= score_of(cfg.crisis_days, cfg):
         return "crisis"
-    return "warning" if score >= cfg.warning_score else "watch"
+    return "warning" if score >= score_of(cfg.warning_days, cfg) else "watch"

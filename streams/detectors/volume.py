@@ -1,25 +1,29 @@
-"""Volume-spike detector: seasonal count baseline, overdispersed Poisson z, novelty score.
+"""Volume-spike detector whose score is a calibrated rarity: "once in T days on this watch".
 
 Pure and streaming: ``update(state, ts, count)`` returns a new frozen state, ``evaluate(state)``
-reads the signal of the bucket just added.  Cost and memory are O(1) per bucket, and every
-parameter is in seconds so that the bucket size (inferred from the timestamps) does not matter.
+reads the signal of the bucket just added.  O(1) per bucket (O(history_size) while a spike is
+on); every parameter is in seconds or days, so the bucket size (inferred) does not matter.
+The protocol, the figures and why each parameter has its value: streams/eval/VOLUME.md.
 
-- Baseline: expected rate = level x daily profile x weekly profile (EWMAs, interpolated hourly
-  slots), updated with winsorised counts so that a spike does not become the baseline.
-- Significance: counts and expectations are accumulated over a burst scale and a sustained
-  scale and turned into a tail z (Poisson-matched negative binomial, each scale estimating its
-  own dispersion), so 0.3 posts per bucket and 3,000 are both handled.
-- Score: an onset needs significance; its score says how new the volume is: the burst or
-  sustained rate divided by the highest such rate of the last days (decayed max), mapped to
-  [0, 1) by n / (n + 1).  Busy entities with daily bursts therefore stay quiet, and a first
-  spike in a calm series stands out.  An onset scores ``onset_margin`` less: it rests on the
-  first bucket(s) of a spike, and one-bucket blips are common, while an escalation (the
-  spike lasted and grew) is scored in full.
-- During the warm-up nothing is reported and the peak memory only learns capped rates, so a
-  burst before the baseline exists does not make the following days look ordinary.
-- A spike is reported once at its onset, again only if it grows ``escalation_factor`` times
-  stronger than both its last report and the recent peak, at most once per
-  ``escalation_gap_s``, and re-arms after ``rearm_s`` of normal volume.
+- Baseline: expected rate = level x hour-of-day x day-of-week profiles (EW averages), learnt
+  from counts capped at their upper Poisson bound, and more slowly while a spike is on.
+- Evidence on three time scales (15 min, 1 h, 4 h): decayed sums of counts C, expectations M
+  and Poisson variances V.  Under the null C has variance V + k M^2; k (over-dispersion) is
+  fitted per scale so that the *median* squared standardised residual is the Gaussian one,
+  which bursts cannot inflate.  The Poisson-matched tail z then gives, per scale, the
+  expected number of false upcrossings per day of that level (log_crossings_per_day); the
+  model's return period T is the largest over the scales.
+- Self-calibration: real watches have bursts far heavier-tailed than any count model.  Each
+  excursion the model calls rarer than crisis_days is remembered with its size (short-scale
+  rate over max(expected, daily average)).  A spike's rate is at least the lower confidence
+  bound of how often the watch produced such bursts at least as big; T = 1 / max(model rate,
+  that rate).  On data the model fits (the simulator) it almost never applies.
+- Score = x / (1 + x), x = (T / watch_days) ** beta: 0.5 once in 10 days, 0.6 (the alert)
+  once in 30 days, ~0.8 once a year, whatever the watch's size or rhythm.
+- A spike is reported once at its onset (T >= watch_days), again at each severity upgrade
+  (the first alert-level one at once, later ones escalation_gap_s apart), and re-arms after
+  rearm_s of T < rearm_days.
+  Nothing is reported during the warm-up.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from streams.detectors._volume_math import (
     ew_alpha,
     interpolate,
     learn_profile,
+    log_crossings_per_day,
     overdispersed_z,
+    poisson_lower,
 )
 from streams.detectors._volume_state import (
     DAY_S,
@@ -45,6 +51,7 @@ from streams.detectors._volume_state import (
     VolumeSignal,
     VolumeState,
     initial_state,
+    rank_of,
     score_of,
     severity_of,
 )
@@ -53,11 +60,14 @@ __all__ = ["DAY_S", "DEFAULT", "SEVERITIES", "WEEK_S", "NabDetector", "VolumeCon
            "VolumeSignal", "VolumeState", "evaluate", "expected", "initial_state",
            "is_elevated", "score_of", "severity_of", "update"]
 
+_MIN_LOG_K = math.log(1e-7)  # below this k is 0 for any watch (k M^2 << M)
+
 
 def _season(state: VolumeState, ts: float) -> float:
     daily = interpolate(state.daily, ts, DAY_S)
     weekly = interpolate(state.weekly, ts + WEEK_OFFSET_S, WEEK_S)
     return max(daily * weekly, 1e-6)
+
 
 
 def expected(state: VolumeState, ts: float, cfg: VolumeConfig = DEFAULT) -> float:
@@ -71,46 +81,75 @@ def is_elevated(state: VolumeState) -> bool:
     return state.elevated
 
 
-def _dispersion(num: float, den: float, cfg: VolumeConfig, warm: bool) -> float:
-    k = num / den if den > 0.0 else cfg.prior_dispersion
-    return max(k, 0.0) if warm else max(k, cfg.prior_dispersion)
+def _k(state: VolumeState, j: int, warm: bool, cfg: VolumeConfig) -> float:
+    if not warm:
+        return cfg.prior_dispersion
+    lk = state.log_k[j]
+    return math.exp(lk) if lk > _MIN_LOG_K else 0.0
 
 
-def _learn(state: VolumeState, ts: float, count: float, mu: float, k: float, step_s: float,
-           cfg: VolumeConfig) -> VolumeState:
-    """Winsorised update of level, profiles and bucket dispersion with one bucket."""
-    sd = math.sqrt(mu + k * mu * mu)
-    rate = min(count, mu + cfg.clip_z * sd) / step_s
-    daily_now = max(interpolate(state.daily, ts, DAY_S), MIN_FACTOR)
-    weekly_now = max(interpolate(state.weekly, ts + WEEK_OFFSET_S, WEEK_S), MIN_FACTOR)
+def _history_rate(past_ts: tuple[float, ...], past_size: tuple[float, ...], exposure: float,
+                  size: float, ts: float, cfg: VolumeConfig) -> float:
+    """Lower bound of how often (per day) this watch made unexplained bursts >= size."""
+    if exposure <= 0.0:
+        return 0.0
+    n = sum(0.5 ** ((ts - t0) / cfg.history_half_life_s)
+            for t0, s in zip(past_ts, past_size, strict=True) if s >= size)
+    return poisson_lower(n, cfg.history_z) / exposure
+
+
+_Baseline = tuple[int, float, tuple[float, ...], tuple[float, ...], tuple[float, ...],
+                  tuple[float, ...]]
+
+
+def _learn(state: VolumeState, ts: float, count: float, mu: float, k0: float, step_s: float,
+           elevated: bool, factors: tuple[float, float], cfg: VolumeConfig) -> _Baseline:
+    """Level and profiles updated with one bucket, capped at its upper Poisson bound."""
+    f = 1.0 + k0 * mu  # variance / mean of the bucket count
+    cap = f * (math.sqrt(mu / f) + 0.5 * cfg.clip_z) ** 2
+    rate = min(count, cap) / step_s
+    daily_now, weekly_now = factors
+    slow = cfg.elevated_slowdown if elevated else 1.0
     n = state.n + 1
-    a_level = max(ew_alpha(step_s, cfg.level_half_life_s), 1.0 / n)
+    a_level = max(ew_alpha(step_s, cfg.level_half_life_s * slow), 1.0 / n)
     deseason = rate / (daily_now * weekly_now)
     level = state.level + a_level * (deseason - state.level) if state.n else deseason
     base = max(level, cfg.min_rate_per_s)
     # a slot only sees its own part of the period: its half-life in updates shrinks with it
-    a_daily = ew_alpha(step_s, cfg.daily_half_life_s * cfg.daily_slot_s / DAY_S)
+    a_daily = ew_alpha(step_s, cfg.daily_half_life_s * slow * cfg.daily_slot_s / DAY_S)
     daily, daily_w, d_mean = learn_profile(state.daily, state.daily_w, ts, DAY_S,
                                            rate / (base * weekly_now), a_daily,
                                            cfg.daily_slot_s / step_s)
-    a_weekly = ew_alpha(step_s, cfg.weekly_half_life_s / 7.0)
+    a_weekly = ew_alpha(step_s, cfg.weekly_half_life_s * slow / 7.0)
     weekly, weekly_w, w_mean = learn_profile(state.weekly, state.weekly_w, ts + WEEK_OFFSET_S,
                                              WEEK_S, rate / (base * daily_now), a_weekly,
                                              DAY_S / step_s)
     level *= d_mean * w_mean  # the renormalisation moves scale from the profiles to the level
-    a_disp = max(ew_alpha(step_s, cfg.dispersion_half_life_s), 1.0 / n)
-    resid = min(abs(count - mu), cfg.clip_z * sd)
-    disp_num = state.disp_num + a_disp * ((resid * resid - mu) - state.disp_num)
-    disp_den = state.disp_den + a_disp * (mu * mu - state.disp_den)
-    return replace(state, n=n, level=level, daily=daily, daily_w=daily_w, weekly=weekly,
-                   weekly_w=weekly_w, disp_num=disp_num, disp_den=disp_den)
+    return n, level, daily, daily_w, weekly, weekly_w
+
+
+def _fit_dispersion(log_k: tuple[float, ...], cs: list[float], ms: list[float], vs: list[float],
+                    step_s: float, cfg: VolumeConfig) -> tuple[float, ...]:
+    """One Robbins-Monro step per scale towards median(r^2 / var) = 0.455 (Gaussian median).
+
+    A median ignores how far the bursts go, so k measures the ordinary noise; the step is
+    dispersion_rate_per_day per day of evidence, in ln k.
+    """
+    eta = cfg.dispersion_rate_per_day * step_s / DAY_S
+    out = []
+    for lk, c, m, v in zip(log_k, cs, ms, vs, strict=True):
+        var = v + (math.exp(lk) if lk > _MIN_LOG_K else 0.0) * m * m
+        if var > 0.0:
+            lk = max(lk + (eta if (c - m) ** 2 > 0.4549 * var else -eta), _MIN_LOG_K)
+        out.append(lk)
+    return tuple(out)
 
 
 def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFAULT
            ) -> VolumeState:
     """Add the bucket starting at ts (POSIX seconds) holding count posts."""
-    if not state.daily:
-        state = initial_state(cfg)
+    if not state.daily or len(state.log_k) != len(cfg.evidence_s):
+        state = _reset_evidence(state, cfg)
     count = max(float(count), 0.0)
     if not (math.isfinite(count) and math.isfinite(ts)):
         return state
@@ -127,81 +166,94 @@ def update(state: VolumeState, ts: float, count: float, cfg: VolumeConfig = DEFA
     step_s = cfg.bucket_s or min(state.step_s or dt, dt)
     first_ts = state.first_ts if state.first_ts is not None else ts
     warm = ts - first_ts >= cfg.warmup_s
-    k = _dispersion(state.disp_num, state.disp_den, cfg, warm)
-    mu = max(state.level * _season(state, ts), cfg.min_rate_per_s) * step_s if state.n else count
+    daily_now = interpolate(state.daily, ts, DAY_S)
+    weekly_now = interpolate(state.weekly, ts + WEEK_OFFSET_S, WEEK_S)
+    factors = (max(daily_now, MIN_FACTOR), max(weekly_now, MIN_FACTOR))
+    season = max(daily_now * weekly_now, 1e-6)
+    mu = max(state.level * season, cfg.min_rate_per_s) * step_s if state.n else count
 
-    # evidence per time scale; missing buckets add nothing to either side
-    a_disp = max(ew_alpha(step_s, cfg.dispersion_half_life_s), 1.0 / (state.n + 1))
-    peak_decay = 0.5 ** (dt / cfg.peak_half_life_s)
-    cols: list[tuple[float, ...]] = []
-    z, excess, novelty, z_burst, excess_burst = -math.inf, 0.0, 0.0, 0.0, 0.0
+    # evidence per scale; a gap decays the sums and adds nothing
+    cs, ms, vs = [], [], []
+    log_far, z_max = -math.inf, -math.inf
     for j, tau_s in enumerate(cfg.evidence_s):
-        decay = math.exp(-dt / tau_s) if tau_s > 0 else 0.0
-        c = state.ev_count[j] * decay + count
-        m = state.ev_mean[j] * decay + mu
-        t = state.ev_time[j] * decay + step_s  # exposure: a gap is not observed time
-        kj = _dispersion(state.ev_num[j], state.ev_den[j], cfg, warm)
-        sd = math.sqrt(m + kj * m * m)
-        zj = overdispersed_z(c, m, sd * sd)
-        if j == 0:
-            z_burst, excess_burst = zj, c - m
-        if zj > z:
-            z, excess = zj, c - m
-        resid = min(abs(c - m), cfg.clip_z * sd)
-        num = state.ev_num[j] + a_disp * ((resid * resid - m) - state.ev_num[j])
-        den = state.ev_den[j] + a_disp * (m * m - state.ev_den[j])
-        rate = c / t
-        # the remembered peak fades towards the expected rate, never below it: in a flat series
-        # ordinary noise must not become a record again and again
-        base_rate = m / t
-        peak = max(base_rate + (state.peak[j] - base_rate) * peak_decay, base_rate)
-        ref = state.ref[j] if state.elevated else peak
-        novelty = max(novelty, rate / ref if ref > 0.0 else 0.0)
-        # during warm-up the peak learns from capped rates, like the baseline: a burst before
-        # any baseline exists (or the partial first buckets of a feed) must not mask the first
-        # days as "nothing new"
-        seen = rate if warm else min(rate, (m + cfg.clip_z * sd) / t)
-        cols.append((c, m, t, num, den, max(peak, seen), ref))
+        d = math.exp(-dt / tau_s) if tau_s > 0.0 else 0.0
+        c = state.ev_count[j] * d + count
+        m = state.ev_mean[j] * d + mu
+        v = state.ev_var[j] * d * d + mu
+        z = overdispersed_z(c, m, v + _k(state, j, warm, cfg) * m * m)
+        cs.append(c)
+        ms.append(m)
+        vs.append(v)
+        z_max = max(z_max, z)
+        # the most significant scale decides; spikes_per_crossing accounts for the rest
+        log_far = max(log_far, -log_crossings_per_day(z, d, step_s))
+    model_days = math.exp(min(log_far, 700.0)) / cfg.spikes_per_crossing
+    d0 = math.exp(-step_s / cfg.evidence_s[0]) if cfg.evidence_s[0] > 0.0 else 0.0
+    ref_rate = max(mu / step_s, state.level, cfg.min_rate_per_s)
+    size = cs[0] * (1.0 - d0) / step_s / ref_rate
 
-    elevated, quiet_since, best, onset_ts = (state.elevated, state.quiet_since, state.best,
-                                             state.onset_ts)
-    report, onset = False, False
-    last = cols[-1]  # the slowest scale: is the sustained rate a record?
-    sustained_record = len(cols) > 1 and last[6] > 0 and last[0] / last[2] >= last[6]
+    # self-calibration: excursions (model T >= 1 day) and the history of unexplained bursts
+    past_ts, past_size, run_days, run_size = (state.past_ts, state.past_size, state.run_days,
+                                              state.run_size)
+    exposure = state.exposure_days * 0.5 ** (dt / cfg.history_half_life_s) + (
+        dt / DAY_S if warm else 0.0)
+    days = model_days
+    if model_days >= 1.0:
+        run_days, run_size = max(run_days, model_days), max(run_size, size)
+        hist = _history_rate(state.past_ts, state.past_size, exposure, run_size, ts, cfg)
+        days = min(model_days, 1.0 / hist) if hist > 0.0 else model_days
+    elif run_days > 0.0:
+        if warm and run_days >= cfg.crisis_days:
+            keep = cfg.history_size - 1
+            past_ts, past_size = (*past_ts[-keep:], ts), (*past_size[-keep:], run_size)
+        run_days, run_size = 0.0, 0.0
+
+    rank = rank_of(days, cfg)
+    elevated, quiet_since, onset_ts, last_rank = (state.elevated, state.quiet_since,
+                                                  state.onset_ts, state.rank)
+    report = onset = False
     if not elevated:
-        # a burst must be significant on its own scale; a slower rise only if it is a record
-        # (the slow scale stays high for hours after a burst and must not re-trigger it)
-        burst = z_burst >= cfg.onset_z and excess_burst >= cfg.min_excess
-        sustained = sustained_record and z >= cfg.novelty_z and excess >= cfg.min_excess
-        if (burst or sustained) and state.n:
+        if rank >= 1 and max(cs[0] - ms[0], cs[-1] - ms[-1]) >= cfg.min_excess and state.n:
             # spikes during warm-up are tracked (no double report later) but not reported
-            elevated, quiet_since, best, onset_ts = True, None, novelty, ts
+            elevated, quiet_since, onset_ts, last_rank = True, None, ts, rank
             report = onset = warm
     else:
-        # an escalation must be factor x stronger than the last report and than the recent
-        # peak itself (a sub-peak onset is no base for a ladder of reports), after a cooldown
-        cooled = state.last_report_ts is None or ts - state.last_report_ts >= cfg.escalation_gap_s
-        if novelty >= max(best, 1.0) * cfg.escalation_factor and warm and cooled:
-            best, report = novelty, True
-        # re-arm on the burst scale: the slow scale remembers a spike for hours after it ends
-        if z_burst < cfg.rearm_z:
+        # the first alert-level report of a spike is never held back; later ones are spaced
+        cooled = (last_rank < 2 or state.last_report_ts is None
+                  or ts - state.last_report_ts >= cfg.escalation_gap_s)
+        if rank > last_rank and warm and cooled:
+            last_rank, report = rank, True
+        if days < cfg.rearm_days:
             quiet_since = ts if quiet_since is None else quiet_since
             if ts - quiet_since >= cfg.rearm_s:
-                elevated, quiet_since, best = False, None, 0.0
+                elevated, quiet_since, last_rank = False, None, 0
         else:
             quiet_since = None
-    margin = cfg.onset_margin if onset else 0.0
-    score = max(score_of(novelty) - margin, 0.0) if report else 0.0
-    last_report_ts = ts if report else state.last_report_ts
+    score = score_of(days, cfg) if report else 0.0
 
-    ev = list(zip(*cols, strict=True)) if cols else [()] * 7
-    new = replace(state, first_ts=first_ts, last_ts=ts, step_s=step_s, ev_count=ev[0],
-                  ev_mean=ev[1], ev_time=ev[2], ev_num=ev[3], ev_den=ev[4], peak=ev[5],
-                  ref=ev[6], elevated=elevated, quiet_since=quiet_since, best=best,
-                  onset_ts=onset_ts, last_report_ts=last_report_ts, count=count, expected=mu,
-                  z=z, novelty=novelty,
-                  score=score, severity=severity_of(score, cfg) if report else "", onset=onset)
-    return _learn(new, ts, count, mu, k, step_s, cfg)
+    log_k = state.log_k
+    if warm and not state.elevated:
+        log_k = _fit_dispersion(log_k, cs, ms, vs, step_s, cfg)
+    n, level, daily, daily_w, weekly, weekly_w = _learn(
+        state, ts, count, mu, _k(state, 0, warm, cfg), step_s, elevated, factors, cfg)
+    return VolumeState(
+        first_ts=first_ts, last_ts=ts, step_s=step_s, n=n, level=level, daily=daily,
+        daily_w=daily_w, weekly=weekly, weekly_w=weekly_w, ev_count=tuple(cs),
+        ev_mean=tuple(ms), ev_var=tuple(vs), log_k=log_k, past_ts=past_ts,
+        past_size=past_size, exposure_days=exposure, run_days=run_days, run_size=run_size,
+        elevated=elevated, quiet_since=quiet_since, rank=last_rank, onset_ts=onset_ts,
+        last_report_ts=ts if report else state.last_report_ts, count=count, expected=mu,
+        z=z_max, size=size, return_days=days, score=score,
+        severity=SEVERITIES[max(rank, 1) - 1] if report else "", onset=onset)
+
+
+def _reset_evidence(state: VolumeState, cfg: VolumeConfig) -> VolumeState:
+    """Fresh evidence for an empty state, or one written with other scales or fields."""
+    fresh = initial_state(cfg)
+    if not state.daily:
+        return fresh
+    return replace(state, ev_count=fresh.ev_count, ev_mean=fresh.ev_mean,
+                   ev_var=fresh.ev_var, log_k=fresh.log_k)
 
 
 def evaluate(state: VolumeState, cfg: VolumeConfig = DEFAULT) -> VolumeSignal | None:
@@ -211,8 +263,8 @@ def evaluate(state: VolumeState, cfg: VolumeConfig = DEFAULT) -> VolumeSignal | 
     ratio = state.count / state.expected if state.expected > 0 else math.inf
     return VolumeSignal(
         bucket_ts=state.last_ts, count=state.count, expected=state.expected, score=state.score,
-        severity=state.severity, ratio=ratio, z=state.z, novelty=state.novelty,
-        onset=state.onset,
+        severity=state.severity, ratio=ratio, z=state.z, size=state.size,
+        return_days=state.return_days, onset=state.onset,
         onset_ts=state.onset_ts if state.onset_ts is not None else state.last_ts,
     )
 

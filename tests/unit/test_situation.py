@@ -156,6 +156,17 @@ def test_a_noisy_signal_opens_at_once_at_crisis_or_beside_another_signal() -> No
     assert [(m.status, m.situation.severity) for m in msgs] == [("open", "warning")]
 
 
+def test_unusual_volume_corroborates_a_negative_turn_but_not_a_trend() -> None:
+    def opened(signal: SignalView, busy: bool) -> bool:
+        ts = T0 + B
+        _, msg, _ = step(SituationState(), "w", (signal,), int(T0), ts, P, busy)
+        return msg is not None
+    assert opened(sig("sentiment_shift", "warning"), busy=True)
+    assert not opened(sig("sentiment_shift", "warning"), busy=False)
+    # a trend's evidence is its own extra posts: the volume would only count them again
+    assert not opened(sig("trending_hashtag:sncf", "warning"), busy=True)
+
+
 def test_an_employee_campaign_is_context_not_a_crisis() -> None:
     emp = sig("mobilisation:becauseweloveSG", "crisis", kind="employee_mobilisation",
               notables=("employee_campaign:becauseweloveSG",))

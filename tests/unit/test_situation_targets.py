@@ -16,7 +16,7 @@ import pytest
 from streams.dev.eval.alerts import score
 from tests.unit.scenario_runs import replay, truth
 
-WITH_INCIDENTS = ("bank-bad-buzz", "crisis-week", "mobilisation", "night-waves")
+WITH_INCIDENTS = ("bank-bad-buzz", "crisis-week", "mobilisation", "night-waves", "two-fronts")
 
 
 def _reports(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
